@@ -1,0 +1,46 @@
+# Two commands: `make run` (install, migrate, load the demo clinic, serve with the reminder
+# worker) and `make test` (install, lint, run the whole suite on SQLite and PostgreSQL).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+FLASK  := $(BIN)/flask --app scheduler
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+# Test processes; the suite is database-bound, so two suit a 2-core machine.
+JOBS   ?= 2
+
+.PHONY: run test install lint migrate demo worker bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) demo --if-empty
+
+run: demo
+	$(FLASK) serve --host $(HOST) --port $(PORT) --with-worker
+
+worker: migrate
+	$(FLASK) worker
+
+lint: $(STAMP)
+	$(BIN)/ruff check scheduler tests bench migrations
+
+test: lint
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

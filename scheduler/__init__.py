@@ -1,0 +1,70 @@
+"""Ketamine clinic scheduler: treatment courses with paired integration therapy."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config as config_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(config_module.defaults(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(config_module.from_environment())
+    else:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app)
+
+    from . import extensions
+
+    extensions.init_app(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api import init_app as init_api
+    from .web import init_app as init_web
+
+    init_api(app)
+    init_web(app)
+
+
+def register_cli(app: Flask) -> None:
+    from .cli import init_app as init_cli
+
+    init_cli(app)
+
+
+def _instance_secret(app: Flask) -> str:
+    """A secret that survives restarts of an embedded install without any set-up.
+
+    Production sets ``SCHEDULER_SECRET_KEY``; this file only exists on a machine that did not.
+    """
+    path = Path(app.instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    os.makedirs(app.instance_path, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+__all__ = ["create_app"]

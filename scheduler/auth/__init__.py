@@ -1,0 +1,1 @@
+"""Who is asking: password checks, API bearer tokens and what each role may do."""

@@ -1,0 +1,82 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``SCHEDULER_*`` environment variables.
+
+The environment wins so that one built image can be pointed at another database or mail server
+without editing files.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+ENV_PREFIX = "SCHEDULER_"
+
+#: Environment variables read at start-up, mapped to the config key each one sets.
+ENV_KEYS = {
+    "SCHEDULER_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SCHEDULER_SECRET_KEY": "SECRET_KEY",
+    "SCHEDULER_SMTP_URL": "SMTP_URL",
+    "SCHEDULER_BASE_URL": "BASE_URL",
+    "SCHEDULER_SMS_WEBHOOK_URL": "SMS_WEBHOOK_URL",
+    "SCHEDULER_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "SCHEDULER_RUN_WORKER": "RUN_WORKER_IN_APP",
+}
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    sqlite_path = os.path.join(instance_path, "scheduler.sqlite")
+    return {
+        "SECRET_KEY": None,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{sqlite_path}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SMTP_URL": None,
+        "SMS_WEBHOOK_URL": None,
+        "BASE_URL": "http://127.0.0.1:5000",
+        "CLINIC_NAME": "Ketamine Clinic",
+        "API_TOKEN_TTL_HOURS": 12,
+        "SESSION_LIFETIME_MINUTES": 60,
+        "FEED_DAYS_BACK": 90,
+        "FEED_DAYS_AHEAD": 365,
+        "FEED_CANCELLED_GRACE_DAYS": 30,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RUN_WORKER_IN_APP": False,
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Ketamine clinic scheduler",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+        "OPENAPI_REDOC_PATH": "/redoc",
+        "OPENAPI_REDOC_URL": "/static/vendor/redoc/redoc.standalone.js",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[str, Any]:
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    for var, key in ENV_KEYS.items():
+        value = environ.get(var)
+        if value:
+            found[key] = normalize(key, value)
+    return found
+
+
+def normalize(key: str, value: str) -> Any:
+    if key == "SQLALCHEMY_DATABASE_URI":
+        return normalize_database_url(value)
+    if key == "RUN_WORKER_IN_APP":
+        return value.lower() in {"1", "true", "yes", "on"}
+    return value
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the ``postgres://`` and ``postgresql://`` forms hosting providers hand out, and
+    drive them with psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

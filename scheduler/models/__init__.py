@@ -1,0 +1,56 @@
+"""The clinic's data, one module per aggregate. Importing this package registers every table."""
+
+from .appointments import Appointment, AppointmentStaff, ResourceClaim, new_uid
+from .audit import AuditEntry
+from .clinic import Closure, Location, OpeningHours, Room
+from .courses import Course
+from .enums import (
+    LIVE_STATUSES,
+    REQUIRED_PARTS,
+    ROLE_FOR_PART,
+    ROOM_KINDS_FOR,
+    AppointmentKind,
+    AppointmentStatus,
+    CourseStatus,
+    FeedPrivacy,
+    Role,
+    RoomKind,
+    Route,
+    StaffPart,
+)
+from .patients import Patient
+from .protocols import Protocol, ProtocolVersion
+from .staff import ApiToken, StaffMember, StaffRole, TimeOff, WorkingHours
+
+__all__ = [
+    "LIVE_STATUSES",
+    "REQUIRED_PARTS",
+    "ROLE_FOR_PART",
+    "ROOM_KINDS_FOR",
+    "ApiToken",
+    "Appointment",
+    "AppointmentKind",
+    "AppointmentStaff",
+    "AppointmentStatus",
+    "AuditEntry",
+    "Closure",
+    "Course",
+    "CourseStatus",
+    "FeedPrivacy",
+    "Location",
+    "OpeningHours",
+    "Patient",
+    "Protocol",
+    "ProtocolVersion",
+    "ResourceClaim",
+    "Role",
+    "Room",
+    "RoomKind",
+    "Route",
+    "StaffMember",
+    "StaffPart",
+    "StaffRole",
+    "TimeOff",
+    "WorkingHours",
+    "new_uid",
+]

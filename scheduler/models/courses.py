@@ -1,0 +1,36 @@
+"""A patient's treatment course: one protocol version booked as a series at one location."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, UTCDateTime, utcnow
+from .clinic import Location
+from .enums import CourseStatus, enum_column
+from .patients import Patient
+from .protocols import ProtocolVersion
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    protocol_version_id: Mapped[int] = mapped_column(ForeignKey("protocol_versions.id"))
+    status: Mapped[CourseStatus] = mapped_column(
+        enum_column(CourseStatus, "course_status"), default=CourseStatus.ACTIVE
+    )
+    #: The planning preferences the course was booked with (weekdays, times, staff, telehealth).
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    cancel_reason: Mapped[str | None] = mapped_column(String(300), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+    location: Mapped[Location] = relationship()
+    protocol_version: Mapped[ProtocolVersion] = relationship()

@@ -1,0 +1,216 @@
+"""Short, readable test data: ``make.location()``, ``make.staff(roles=...)``, ``make.clinic()``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from scheduler.audit import Action
+from scheduler.auth.passwords import set_password
+from scheduler.booking import AppointmentRequest, book_appointment
+from scheduler.db import write_transaction
+from scheduler.models import (
+    Appointment,
+    AppointmentKind,
+    Closure,
+    Location,
+    OpeningHours,
+    Patient,
+    Role,
+    Room,
+    RoomKind,
+    StaffMember,
+    StaffPart,
+    TimeOff,
+    WorkingHours,
+)
+
+PASSWORD = "correct-horse-battery"
+WEEKDAYS = range(0, 5)
+
+
+@dataclass
+class Clinic:
+    location: Location
+    chair: Room
+    therapy_room: Room
+    telehealth: Room
+    clinician: StaffMember
+    therapist: StaffMember
+    front_desk: StaffMember
+    admin: StaffMember
+    patient: Patient
+
+
+class Factory:
+    def __init__(self, session: Session, now: dt.datetime) -> None:
+        self.session = session
+        self.now = now
+        self._seq = itertools.count(1)
+
+    def _save(self, obj: object) -> None:
+        self.session.add(obj)
+        self.session.commit()
+
+    def location(
+        self,
+        name: str | None = None,
+        timezone: str = "America/New_York",
+        hours: tuple[dt.time, dt.time] = (dt.time(8), dt.time(18)),
+        weekdays: range | list[int] = WEEKDAYS,
+    ) -> Location:
+        loc = Location(
+            name=name or f"Location {next(self._seq)}",
+            timezone=timezone,
+            address="1 Main Street",
+        )
+        loc.opening_hours = [
+            OpeningHours(weekday=d, opens=hours[0], closes=hours[1]) for d in weekdays
+        ]
+        self._save(loc)
+        return loc
+
+    def room(
+        self,
+        location: Location,
+        kind: RoomKind = RoomKind.INFUSION_CHAIR,
+        name: str | None = None,
+        **kw: object,
+    ) -> Room:
+        room = Room(
+            location_id=location.id, kind=kind, name=name or f"{kind.value} {next(self._seq)}", **kw
+        )
+        self._save(room)
+        return room
+
+    def staff(
+        self,
+        roles: list[Role] | tuple[Role, ...] = (Role.CLINICIAN,),
+        location: Location | None = None,
+        name: str | None = None,
+        email: str | None = None,
+        hours: tuple[dt.time, dt.time] = (dt.time(8), dt.time(18)),
+        weekdays: range | list[int] = WEEKDAYS,
+        password: str = PASSWORD,
+    ) -> StaffMember:
+        n = next(self._seq)
+        member = StaffMember(
+            name=name or f"Staff Member{n}", email=email or f"staff{n}@example.org"
+        )
+        member.set_roles(list(roles))
+        set_password(member, password)
+        if location is not None:
+            member.working_hours = [
+                WorkingHours(location_id=location.id, weekday=d, starts=hours[0], ends=hours[1])
+                for d in weekdays
+            ]
+        self._save(member)
+        return member
+
+    def patient(
+        self,
+        first_name: str = "Avery",
+        last_name: str | None = None,
+        timezone: str = "America/New_York",
+        **kw: object,
+    ) -> Patient:
+        n = next(self._seq)
+        patient = Patient(
+            first_name=first_name,
+            last_name=last_name or f"Patient{n}",
+            date_of_birth=dt.date(1985, 5, 17),
+            email=f"patient{n}@example.org",
+            phone="+15550100",
+            timezone=timezone,
+            **kw,
+        )
+        self._save(patient)
+        return patient
+
+    def closure(
+        self,
+        location: Location,
+        day: dt.date,
+        until: dt.date | None = None,
+        reason: str = "Holiday",
+    ) -> Closure:
+        closure = Closure(
+            location_id=location.id, starts_on=day, ends_on=until or day, reason=reason
+        )
+        self._save(closure)
+        return closure
+
+    def time_off(self, member: StaffMember, start: dt.datetime, end: dt.datetime) -> TimeOff:
+        off = TimeOff(staff_id=member.id, starts_at=start, ends_at=end, reason="Leave")
+        self._save(off)
+        return off
+
+    def clinic(self, timezone: str = "America/New_York") -> Clinic:
+        loc = self.location(timezone=timezone)
+        return Clinic(
+            location=loc,
+            chair=self.room(loc, RoomKind.INFUSION_CHAIR, "Chair 1"),
+            therapy_room=self.room(loc, RoomKind.THERAPY_ROOM, "Therapy 1"),
+            telehealth=self.room(
+                loc, RoomKind.TELEHEALTH, "Video 1", video_url="https://video.example.org/room1"
+            ),
+            clinician=self.staff([Role.CLINICIAN], loc, name="Casey Clinician"),
+            therapist=self.staff([Role.THERAPIST], loc, name="Dana Therapist"),
+            front_desk=self.staff([Role.FRONT_DESK], loc, name="Frankie Desk"),
+            admin=self.staff([Role.ADMIN], loc, name="Alex Admin"),
+            patient=self.patient(),
+        )
+
+    def local(self, location: Location, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+        """A location's local wall-clock time as an aware UTC datetime."""
+        tz = ZoneInfo(location.timezone)
+        return dt.datetime.combine(day, dt.time(hour, minute), tz).astimezone(dt.UTC)
+
+    def appointment(
+        self,
+        clinic: Clinic | None = None,
+        *,
+        kind: AppointmentKind = AppointmentKind.DOSING,
+        start: dt.datetime | None = None,
+        minutes: int = 100,
+        room: Room | None = None,
+        staff: list[tuple[StaffMember, StaffPart]] | None = None,
+        patient: Patient | None = None,
+        location: Location | None = None,
+        buffer_minutes: int = 15,
+        actor: StaffMember | None = None,
+        allow_past: bool = False,
+    ) -> Appointment:
+        clinic = clinic or self.clinic()
+        location = location or clinic.location
+        if start is None:
+            start = self.local(location, self.now.date() + dt.timedelta(days=1), 9)
+        if room is None:
+            room = clinic.chair if kind == AppointmentKind.DOSING else clinic.therapy_room
+        if staff is None:
+            staff = (
+                [(clinic.clinician, StaffPart.ADMINISTERING_CLINICIAN)]
+                if kind == AppointmentKind.DOSING
+                else [(clinic.clinician, StaffPart.EVALUATING_CLINICIAN)]
+                if kind == AppointmentKind.EVALUATION
+                else [(clinic.therapist, StaffPart.THERAPIST)]
+            )
+        request = AppointmentRequest(
+            kind=kind,
+            patient_id=(patient or clinic.patient).id,
+            location_id=location.id,
+            room_id=room.id,
+            starts_at=start,
+            ends_at=start + dt.timedelta(minutes=minutes),
+            staff=[(m.id, p) for m, p in staff],
+            buffer_minutes=buffer_minutes,
+        )
+        with write_transaction(self.session):
+            appointment = book_appointment(
+                self.session, request, Action("test", actor, self.now), allow_past=allow_past
+            )
+        return appointment
