@@ -76,7 +76,7 @@ def database_url(
         yield from _sqlite_database(tmp_path_factory)
 
 
-def test_config(database_url: str, **extra: object) -> dict[str, object]:
+def app_config(database_url: str, **extra: object) -> dict[str, object]:
     config: dict[str, object] = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -116,7 +116,7 @@ def _empty_tables(app: Flask) -> None:
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    application = create_app(test_config(database_url))
+    application = create_app(app_config(database_url))
     try:
         yield application
     finally:

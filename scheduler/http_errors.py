@@ -1,0 +1,95 @@
+"""Domain errors to HTTP, in one place: JSON under /api, a page elsewhere. Never a 500 for bad
+input, and never patient data in an error page."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from jinja2 import TemplateNotFound
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .db import db
+from .errors import Conflict, DomainError, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
+        "text/html"
+    ]
+
+
+def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": status, "status": HTTPStatus(status).phrase, "message": message}
+    body.update(extra)
+    return body
+
+
+def domain_error_body(error: DomainError) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if isinstance(error, ValidationFailed):
+        extra["errors"] = {"json": error.fields}
+    elif isinstance(error, Conflict):
+        extra["rule"] = error.rule
+        extra["conflicts"] = error.conflicts
+        extra.update({k: v for k, v in error.details.items() if k not in {"rule", "conflicts"}})
+    return error_body(error.status, error.message, **extra)
+
+
+def render_error(status: int, body: dict[str, Any]) -> Response | tuple[Any, int]:
+    if wants_json():
+        return jsonify(body), status
+    try:
+        return render_template("error.html", error=body), status
+    except TemplateNotFound:
+        return Response(f"{status} {body['message']}\n", status=status, mimetype="text/plain")
+
+
+def handle_domain_error(error: DomainError) -> Response | tuple[Any, int]:
+    db.session.rollback()
+    return render_error(error.status, domain_error_body(error))
+
+
+def handle_database_busy(error: OperationalError) -> Response | tuple[Any, int]:
+    # A lock wait that ran out (SQLite busy, PostgreSQL lock timeout): the request can be retried.
+    db.session.rollback()
+    log.warning("database busy: %s", type(error.orig).__name__)
+    return render_error(503, error_body(503, "The clinic database is busy; please retry"))
+
+
+def handle_database_error(error: DBAPIError) -> Response | tuple[Any, int]:
+    db.session.rollback()
+    if isinstance(error, OperationalError):
+        return handle_database_busy(error)
+    log.exception("database error")
+    return render_error(500, error_body(500, "Internal error"))
+
+
+def handle_http_error(error: HTTPException) -> Response | tuple[Any, int]:
+    status = error.code or 500
+    body = error_body(status, error.description or HTTPStatus(status).phrase)
+    data = getattr(error, "data", None)
+    if isinstance(data, dict) and "messages" in data:
+        body["errors"] = data["messages"]
+        body["message"] = "Invalid input"
+    response = render_error(status, body)
+    if status == 401 and isinstance(response, tuple):
+        resp, code = response
+        if isinstance(resp, Response):
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return resp, code
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(HTTPException, handle_http_error)
