@@ -45,6 +45,48 @@ def create_user_command(
     click.echo(f"{verb} {member.email} with roles {', '.join(sorted(member.roles))}")
 
 
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only load into a database with no clinic data.")
+def demo_command(if_empty: bool) -> None:
+    """Load the demo clinic (idempotent) and print how to sign in."""
+    from .demo import load_demo
+    from .demo.loader import database_empty, demo_present, sign_ins
+
+    session = db.session
+    if if_empty and not database_empty(session):
+        present = demo_present(session)
+        click.echo(
+            "The demo clinic is already loaded."
+            if present
+            else "The database already holds clinic data; the demo was not loaded."
+        )
+        _print_sign_in(sign_ins(), demo=present)
+        return
+    with write_transaction(session):
+        summary = load_demo(session, Action("cli.demo", None, utcnow()))
+    if summary.created:
+        click.echo(
+            f"Loaded the demo clinic: {summary.locations} locations, {summary.rooms} rooms and "
+            f"chairs, {summary.staff} staff, {summary.patients} patients, "
+            f"{summary.courses} courses, {summary.appointments} appointments."
+        )
+    else:
+        click.echo("The demo clinic is already loaded.")
+    _print_sign_in(summary.sign_ins, demo=True)
+
+
+def _print_sign_in(accounts: list[tuple[str, str, str]], demo: bool) -> None:
+    from flask import current_app
+
+    base = current_app.config["BASE_URL"]
+    click.echo(f"Open {base}/ and sign in" + (" as one of:" if demo else "."))
+    if demo:
+        for email, password, roles in accounts:
+            click.echo(f"  {email:<24} password {password:<18} ({roles})")
+    click.echo(f"API documentation: {base}/api/docs")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(serve_command)
+    app.cli.add_command(demo_command)
