@@ -34,7 +34,7 @@ worker: migrate
 	$(FLASK) worker
 
 lint: $(STAMP)
-	$(BIN)/ruff check scheduler tests bench migrations
+	$(BIN)/ruff check scheduler tests migrations $(wildcard bench)
 
 test: lint
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
