@@ -34,6 +34,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "BASE_URL": "http://127.0.0.1:5000",
         "CLINIC_NAME": "Ketamine Clinic",
         "API_TOKEN_TTL_HOURS": 12,
+        # Failed API sign-ins allowed per client address (Flask-Limiter syntax).
+        "API_SIGNIN_RATE_LIMIT": "10 per minute",
         "SESSION_LIFETIME_MINUTES": 60,
         "FEED_DAYS_BACK": 90,
         "FEED_DAYS_AHEAD": 365,
@@ -47,10 +49,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "/docs",
-        "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
-        "OPENAPI_REDOC_PATH": "/redoc",
-        "OPENAPI_REDOC_URL": "/static/vendor/redoc/redoc.standalone.js",
+        # /api/docs is served by scheduler/api/swagger_ui.py (Swagger UI from the
+        # swagger-ui-bundle package: works offline), so flask-smorest's own page is off.
+        "OPENAPI_SWAGGER_UI_PATH": None,
+        "OPENAPI_SWAGGER_UI_URL": "/api/swagger-ui/",
+        "OPENAPI_SWAGGER_UI_CONFIG": {"persistAuthorization": True},
         "WTF_CSRF_TIME_LIMIT": None,
     }
 

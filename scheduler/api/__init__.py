@@ -8,7 +8,9 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from . import appointments, locations, patients, rooms, staff, swagger_ui, tokens
 from .auth import authenticate_request
+from .schemas.common import ErrorSchema
 
 api = Api(
     spec_kwargs={
@@ -24,6 +26,10 @@ api = Api(
 )
 
 
+# Error answers carry `rule` and `conflicts` (409) beside smorest's fields.
+api.ERROR_SCHEMA = ErrorSchema
+
+
 def init_app(app: Flask) -> None:
     api.init_app(app)
     if "bearerAuth" not in api.spec.components.security_schemes:
@@ -32,10 +38,20 @@ def init_app(app: Flask) -> None:
             {"type": "http", "scheme": "bearer", "description": "From POST /api/auth/token"},
         )
     for blueprint in blueprints():
-        blueprint.before_request(authenticate_request)
+        # Blueprints are module-level and outlive one app (tests build many): hook them once.
+        if authenticate_request not in blueprint.before_request_funcs.get(None, []):
+            blueprint.before_request(authenticate_request)
         api.register_blueprint(blueprint)
+    app.register_blueprint(swagger_ui.bp)
 
 
 def blueprints() -> list:  # type: ignore[type-arg]
     """Every API blueprint, in the order they appear in the document."""
-    return []
+    return [
+        tokens.blp,
+        appointments.blp,
+        patients.blp,
+        staff.blp,
+        locations.blp,
+        rooms.blp,
+    ]

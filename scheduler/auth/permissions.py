@@ -12,7 +12,7 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Forbidden
-from ..models import Appointment, AppointmentStaff, Role, StaffMember
+from ..models import Appointment, AppointmentStaff, Patient, Role, StaffMember
 
 BOOKING_ROLES = frozenset({Role.ADMIN, Role.FRONT_DESK})
 CARE_ROLES = frozenset({Role.CLINICIAN, Role.THERAPIST})
@@ -83,3 +83,21 @@ def can_view_appointment(session: Session, actor: StaffMember, appointment: Appo
 
 def can_view_staff_schedule(actor: StaffMember, staff_id: int) -> bool:
     return sees_everything(actor) or actor.id == staff_id
+
+
+def can_manage_clinic(actor: StaffMember) -> bool:
+    """Locations, rooms and staff records (with hours, time off, roles): admins only."""
+    return is_admin(actor)
+
+
+def can_manage_patients(actor: StaffMember) -> bool:
+    return bool(actor.roles & BOOKING_ROLES)
+
+
+def visible_patients(actor: StaffMember, query: Select) -> Select:  # type: ignore[type-arg]
+    """Narrow a query over ``Patient`` to the patients ``actor`` may read."""
+    if sees_everything(actor):
+        return query
+    if not actor.roles & CARE_ROLES:
+        return query.where(False)
+    return query.where(Patient.id.in_(treated_patient_ids(actor)))

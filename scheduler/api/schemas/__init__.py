@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the JSON API: what each resource looks like on the wire."""

@@ -1,0 +1,67 @@
+"""Staff members. The password is write-only; its hash is never part of any answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from ...models import Role
+from .common import Email, Id, Instant, LocalTime, Text, Weekday
+
+
+class WorkingHoursSchema(Schema):
+    location_id = Id(required=True)
+    weekday = Weekday(required=True)
+    starts = LocalTime(required=True)
+    ends = LocalTime(required=True)
+
+
+class TimeOffSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    starts_at = Instant(required=True)
+    ends_at = Instant(required=True)
+    reason = Text(max_length=200, load_default="")
+
+
+class RoleList(fields.List):
+    """Roles as a sorted list (they are a set on the model)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return super()._serialize(sorted(value or ()), attr, obj, **kwargs)
+
+
+class StaffSchema(Schema):
+    id = Id(dump_only=True)
+    name = Text(required=True, min_length=1, max_length=120)
+    email = Email(required=True)
+    roles = RoleList(
+        fields.Enum(Role, by_value=True),
+        required=True,
+        validate=validate.Length(min=1, max=len(Role)),
+    )
+    active = fields.Boolean(load_default=True)
+    feed_full_names = fields.Boolean(load_default=False)
+    password = Text(
+        load_only=True,
+        strip=False,
+        min_length=8,
+        max_length=256,
+        metadata={"description": "Sets the sign-in password (at least 8 characters)"},
+    )
+    working_hours = fields.List(
+        fields.Nested(WorkingHoursSchema), load_default=list, validate=validate.Length(max=200)
+    )
+    time_off = fields.List(
+        fields.Nested(TimeOffSchema), load_default=list, validate=validate.Length(max=500)
+    )
+
+
+class StaffUpdateSchema(StaffSchema):
+    pass
+
+
+class StaffQuerySchema(Schema):
+    role = fields.Enum(Role, by_value=True)
+    active = fields.Boolean()
+    location_id = Id(metadata={"description": "Staff with working hours at this location"})
