@@ -9,6 +9,7 @@ from .audit import Action
 from .auth.accounts import upsert_user
 from .db import db, utcnow, write_transaction
 from .errors import DomainError
+from .reminders.worker import worker_command
 from .serve import serve_command
 
 
@@ -89,4 +90,5 @@ def _print_sign_in(accounts: list[tuple[str, str, str]], demo: bool) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(serve_command)
+    app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import Action
 from ..models import Appointment
+from ..reminders.scheduling import on_appointment_change as reminders_follow_change
 
 ChangeKind = Literal["created", "rescheduled", "cancelled", "status"]
 
@@ -61,7 +62,7 @@ Listener = Callable[[Session, AppointmentChange], None]
 
 #: Domain modules that react to appointment changes, called in order. Each is a plain function
 #: of (session, change) and must not commit.
-LISTENERS: list[Listener] = []
+LISTENERS: list[Listener] = [reminders_follow_change]
 
 
 def publish(session: Session, change: AppointmentChange) -> None:

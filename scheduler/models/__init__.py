@@ -20,6 +20,14 @@ from .enums import (
 )
 from .patients import Patient
 from .protocols import Protocol, ProtocolVersion
+from .reminders import (
+    MessageKind,
+    OutboxMessage,
+    Reminder,
+    ReminderChannel,
+    ReminderStatus,
+    ReminderTemplate,
+)
 from .staff import ApiToken, StaffMember, StaffRole, TimeOff, WorkingHours
 
 __all__ = [
@@ -38,10 +46,16 @@ __all__ = [
     "CourseStatus",
     "FeedPrivacy",
     "Location",
+    "MessageKind",
     "OpeningHours",
+    "OutboxMessage",
     "Patient",
     "Protocol",
     "ProtocolVersion",
+    "Reminder",
+    "ReminderChannel",
+    "ReminderStatus",
+    "ReminderTemplate",
     "ResourceClaim",
     "Role",
     "Room",

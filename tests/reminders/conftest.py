@@ -1,0 +1,162 @@
+"""Reminder fixtures: a real SMTP server on loopback, a clock the test moves, workers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from sqlalchemy import select
+
+from scheduler.models import Reminder
+from scheduler.reminders.channels import LogSmsBackend, SmtpChannel, parse_smtp_url
+from scheduler.reminders.worker import ReminderWorker, WorkerSettings
+
+from ..conftest import NOW
+
+SENDER = "Clinic <clinic@clinic.example.org>"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Received:
+    recipients: list[str]
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    @property
+    def message_id(self) -> str:
+        return str(self.message["Message-ID"])
+
+    @property
+    def text(self) -> str:
+        part = self.message.get_body(("plain",))
+        return part.get_content() if part is not None else ""
+
+    @property
+    def html(self) -> str:
+        part = self.message.get_body(("html",))
+        return part.get_content() if part is not None else ""
+
+    @property
+    def attachments(self) -> list[EmailMessage]:
+        return list(self.message.iter_attachments())
+
+
+@dataclass
+class Mailbox:
+    """What the SMTP server received, in order."""
+
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    #: SMTP reply to give instead of accepting (e.g. "451 try later"), per recipient.
+    refuse: dict[str, str] = field(default_factory=dict)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.received.append(Received(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+    def take(self) -> list[Received]:
+        with self.lock:
+            taken, self.received = self.received, []
+        return taken
+
+    def __len__(self) -> int:
+        with self.lock:
+            return len(self.received)
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    mailbox: Mailbox
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}?from=clinic@clinic.example.org"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", port, mailbox)
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Clock:
+    """The app's clock (``app.config["CLOCK"]``), moved by the test."""
+
+    current: dt.datetime = NOW
+
+    def __call__(self) -> dt.datetime:
+        return self.current
+
+    def set(self, when: dt.datetime) -> None:
+        self.current = when
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.current += dt.timedelta(**delta)
+        return self.current
+
+
+@pytest.fixture
+def clock(app: Flask) -> Clock:
+    clock = Clock()
+    app.config["CLOCK"] = clock
+    return clock
+
+
+@pytest.fixture
+def make_worker(app: Flask, smtp_server: SmtpServer) -> Callable[..., ReminderWorker]:
+    def build(worker_id: str = "worker-1", **settings: object) -> ReminderWorker:
+        channels = {
+            "email": SmtpChannel(parse_smtp_url(smtp_server.url)),
+            "sms": LogSmsBackend(),
+        }
+        return ReminderWorker(
+            app,
+            worker_id=worker_id,
+            channels=channels,  # type: ignore[arg-type]
+            settings=WorkerSettings(**settings),  # type: ignore[arg-type]
+        )
+
+    return build
+
+
+def rows(session, **where: object) -> list[Reminder]:
+    query = select(Reminder).order_by(Reminder.due_at, Reminder.id)
+    for name, value in where.items():
+        query = query.where(getattr(Reminder, name) == value)
+    session.expire_all()
+    return list(session.scalars(query))
