@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from ..extensions import csrf
 from . import appointments, locations, patients, rooms, staff, swagger_ui, tokens
 from .auth import authenticate_request
 from .schemas.common import ErrorSchema
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
         # Blueprints are module-level and outlive one app (tests build many): hook them once.
         if authenticate_request not in blueprint.before_request_funcs.get(None, []):
             blueprint.before_request(authenticate_request)
+        csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site forgery to guard
         api.register_blueprint(blueprint)
     app.register_blueprint(swagger_ui.bp)
 
