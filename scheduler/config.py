@@ -20,6 +20,9 @@ ENV_KEYS = {
     "SCHEDULER_SMS_WEBHOOK_URL": "SMS_WEBHOOK_URL",
     "SCHEDULER_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "SCHEDULER_RUN_WORKER": "RUN_WORKER_IN_APP",
+    "SCHEDULER_REMINDER_INTERVAL": "REMINDER_WORKER_INTERVAL",
+    "SCHEDULER_REMINDER_CLAIM_TIMEOUT": "REMINDER_CLAIM_TIMEOUT",
+    "SCHEDULER_REMINDER_BATCH_SIZE": "REMINDER_BATCH_SIZE",
 }
 
 
@@ -43,6 +46,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "RUN_WORKER_IN_APP": False,
+        # Reminder worker: seconds between runs, seconds before a crashed worker's claim is
+        # taken over (far longer than one send), rows per claim.
+        "REMINDER_WORKER_INTERVAL": 5,
+        "REMINDER_CLAIM_TIMEOUT": 300,
+        "REMINDER_BATCH_SIZE": 50,
+        "REMINDER_MAX_ATTEMPTS": 8,
         # flask-smorest / OpenAPI
         "API_TITLE": "Ketamine clinic scheduler",
         "API_VERSION": "1",

@@ -108,6 +108,16 @@ def _on_created(
             _ensure_welcome(session, course, appointment.patient, now)
             return
     policy = policy_for(appointment)
+    # A reminder already late at booking (the 48 h preparation message of a session booked
+    # for tomorrow) would arrive with the booking message, which carries the same instructions.
+    late = [
+        r
+        for r in reminders_of(session, appointment.id)
+        if r.kind == MessageKind.REMINDER
+        and appointment.starts_at - dt.timedelta(minutes=r.offset_minutes or 0) < now
+    ]
+    if policy.channels:
+        skip_open(session, late, "the booking message carries what this reminder says")
     for channel in policy.channels:
         _add_notice(
             session,
@@ -427,6 +437,7 @@ def skip_open(session: Session, rows: Iterable[Reminder], reason: str) -> None:
 def _skip(row: Reminder, reason: str) -> None:
     row.status = ReminderStatus.SKIPPED
     row.skip_reason = reason[:300]
+    row.claimed_at = None
 
 
 def _parse(value: Any) -> dt.datetime | None:

@@ -51,6 +51,7 @@ from .rendering import RenderSettings, TemplateProblem, render_reminder, upcomin
 log = logging.getLogger(__name__)
 
 UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+NOTICE_GRACE = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -329,6 +330,9 @@ def why_not_send(session: Session, row: Reminder, now: dt.datetime) -> str | Non
         return None
     if now >= appointment.starts_at:
         return "the appointment has already started"
+    if now - row.due_at > NOTICE_GRACE and appointment.starts_at - now < NOTICE_GRACE:
+        # Held up (no worker ran) until just before the appointment: the reminders said it all.
+        return "too late to be useful: the appointment starts within the hour"
     return None
 
 

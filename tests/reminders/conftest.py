@@ -68,13 +68,13 @@ class Mailbox:
     #: SMTP reply to give instead of accepting (e.g. "451 try later"), per recipient.
     refuse: dict[str, str] = field(default_factory=dict)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.received.append(Received(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
@@ -158,5 +158,108 @@ def rows(session, **where: object) -> list[Reminder]:
     query = select(Reminder).order_by(Reminder.due_at, Reminder.id)
     for name, value in where.items():
         query = query.where(getattr(Reminder, name) == value)
+    session.rollback()  # a fresh snapshot: workers wrote from other connections
     session.expire_all()
     return list(session.scalars(query))
+
+
+# --- courses, booked the way a course booking does: one transaction, one welcome ------------
+
+IV_DEFINITION = {
+    "name": "IV induction",
+    "steps": [
+        {
+            "key": "infusion",
+            "kind": "dosing",
+            "instructions": "No solid food for 6 hours before.\nA driver must take you home.",
+            "reminder_hours": [],
+            "pairing": {
+                "key": "integration",
+                "kind": "integration",
+                "instructions": "",
+                "reminder_hours": [24, 1],
+            },
+        }
+    ],
+}
+
+
+def make_course(session, clinic, definition: dict | None = None, patient=None):
+    from scheduler.models import Course, Protocol, ProtocolVersion, Route
+
+    protocol = Protocol(name=f"IV induction {uuid4_hex()}", route=Route.IV)
+    session.add(protocol)
+    session.flush()
+    version = ProtocolVersion(
+        protocol_id=protocol.id, number=1, definition=definition or IV_DEFINITION
+    )
+    session.add(version)
+    session.flush()
+    course = Course(
+        patient_id=(patient or clinic.patient).id,
+        location_id=clinic.location.id,
+        protocol_version_id=version.id,
+    )
+    session.add(course)
+    session.commit()
+    return course
+
+
+def uuid4_hex() -> str:
+    import uuid
+
+    return uuid.uuid4().hex[:8]
+
+
+def book_course(session, clinic, course, sessions, now):
+    """Book ``sessions`` ([(kind, start), ...]) into ``course`` in one transaction."""
+    from scheduler.audit import Action
+    from scheduler.booking import AppointmentRequest, book_appointment
+    from scheduler.booking.changes import AppointmentChange, publish
+    from scheduler.db import write_transaction
+    from scheduler.models import AppointmentKind, StaffPart
+    from scheduler.reminders.scheduling import course_booked
+
+    action = Action("course.book", None, now)
+    booked = []
+    with write_transaction(session):
+        dosing = None
+        for index, (kind, start) in enumerate(sessions, start=1):
+            if kind == AppointmentKind.DOSING:
+                room, staff, minutes = (
+                    clinic.chair,
+                    (clinic.clinician, StaffPart.ADMINISTERING_CLINICIAN),
+                    100,
+                )
+                step = "infusion"
+            else:
+                room, staff, minutes = (
+                    clinic.telehealth,
+                    (clinic.therapist, StaffPart.THERAPIST),
+                    50,
+                )
+                step = "integration"
+            request = AppointmentRequest(
+                kind=kind,
+                patient_id=course.patient_id,
+                location_id=clinic.location.id,
+                room_id=room.id,
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=minutes),
+                staff=[(staff[0].id, staff[1])],
+                buffer_minutes=15 if kind == AppointmentKind.DOSING else 0,
+                course_id=course.id,
+                step_key=step,
+                sequence=index,
+                paired_with_id=dosing.id if dosing and kind != AppointmentKind.DOSING else None,
+            )
+            appointment = book_appointment(session, request, action, publish_change=False)
+            publish(
+                session,
+                AppointmentChange("created", appointment, action, within_course_booking=True),
+            )
+            if kind == AppointmentKind.DOSING:
+                dosing = appointment
+            booked.append(appointment)
+        course_booked(session, course, action)
+    return booked

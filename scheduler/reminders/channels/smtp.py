@@ -6,6 +6,7 @@ the first byte). The connection is kept open across a batch of messages.
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from ...db import utcnow
 from .base import Envelope, PermanentFailure, TransientFailure
 
 TRUE = {"1", "true", "yes", "on"}
+#: CRLF line ends; headers folded only past RFC 5322's hard limit, because Python folds a long
+#: subject right after "Subject:", which some clients show as a leading space.
+POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ def parse_smtp_url(url: str) -> SmtpSettings:
 
 def build_email(envelope: Envelope, sender: str, now: dt.datetime) -> EmailMessage:
     message = envelope.message
-    email = EmailMessage()
+    email = EmailMessage(policy=POLICY)
     email["From"] = sender
     email["To"] = formataddr(("", envelope.recipient))
     email["Subject"] = message.subject
