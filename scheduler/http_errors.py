@@ -81,10 +81,15 @@ def handle_http_error(error: HTTPException) -> Response | tuple[Any, int]:
         body["errors"] = data["messages"]
         body["message"] = "Invalid input"
     response = render_error(status, body)
-    if status == 401 and isinstance(response, tuple):
+    if isinstance(response, tuple):
         resp, code = response
         if isinstance(resp, Response):
-            resp.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+            # The exception's own headers matter: Allow on a 405 (RFC 9110), Retry-After.
+            for name, value in error.get_headers():
+                if name.lower() != "content-type":
+                    resp.headers[name] = value
+            if status == 401:
+                resp.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return resp, code
     return response
 

@@ -28,7 +28,7 @@ from ..errors import Conflict, ValidationFailed
 from ..models import Appointment, AppointmentStaff, Room
 from .access import action, get_or_404
 from .auth import current_actor
-from .pagination import Pager
+from .pagination import PAGINATION_HEADERS, page_of
 from .responses import errors
 from .schemas.appointments import (
     AppointmentCreateSchema,
@@ -66,9 +66,8 @@ def _for_change(appointment_id: int) -> Appointment:
 
 @blp.route("")
 class Appointments(MethodView):
-    @blp.arguments(AppointmentQuerySchema, location="query")
-    @blp.response(200, AppointmentSchema(many=True))
-    @blp.paginate(Pager, page_size=50, max_page_size=200)
+    @blp.arguments(AppointmentQuerySchema, location="query", unknown=None)
+    @blp.response(200, AppointmentSchema(many=True), headers=PAGINATION_HEADERS)
     @errors(blp, 422)
     def get(self, query: dict[str, Any]) -> Any:
         """Appointments you may see, by start; filter by staff, room, patient, location, time
@@ -92,7 +91,7 @@ class Appointments(MethodView):
         if "until" in query:
             statement = statement.where(Appointment.starts_at < query["until"])
         statement = statement.order_by(Appointment.starts_at, Appointment.id)
-        return visible_appointments(current_actor(), statement)
+        return page_of(visible_appointments(current_actor(), statement), query)
 
     @blp.arguments(AppointmentCreateSchema)
     @blp.response(201, AppointmentSchema)

@@ -16,7 +16,7 @@ from ..db import db, write_transaction
 from ..models import Patient
 from .access import action, get_or_404
 from .auth import current_actor
-from .pagination import Pager
+from .pagination import PAGINATION_HEADERS, PageQuerySchema, page_of
 from .responses import errors
 from .schemas.common import updatable
 from .schemas.patients import PatientSchema, PatientUpdateSchema
@@ -37,14 +37,13 @@ def _visible_patient(patient_id: int) -> Patient:
 
 @blp.route("")
 class Patients(MethodView):
-    @blp.response(200, PatientSchema(many=True))
-    @blp.paginate(Pager, page_size=50, max_page_size=200)
+    @blp.arguments(PageQuerySchema, location="query", unknown=None)
+    @blp.response(200, PatientSchema(many=True), headers=PAGINATION_HEADERS)
     @errors(blp, 422)
-    def get(self) -> Any:
+    def get(self, query: dict[str, Any]) -> Any:
         """Patients you may see, by last name. (No name search here: names stay out of URLs.)"""
-        return visible_patients(
-            current_actor(), select(Patient).order_by(Patient.last_name, Patient.id)
-        )
+        statement = select(Patient).order_by(Patient.last_name, Patient.id)
+        return page_of(visible_patients(current_actor(), statement), query)
 
     @blp.arguments(PatientSchema)
     @blp.response(201, PatientSchema)

@@ -13,7 +13,7 @@ from ...auth.permissions import can_view_patient
 from ...db import db
 from ...models import Appointment, AppointmentKind, AppointmentStatus, StaffPart
 from ..auth import current_actor
-from .common import BoundedInt, Id, Instant, Text
+from .common import BoundedInt, Id, Instant, PageQuerySchema, Text
 
 MAX_MINUTES = 12 * 60
 
@@ -120,11 +120,11 @@ class CancelSchema(Schema):
     reason = Text(required=True, min_length=1, max_length=300)
 
 
-class AppointmentQuerySchema(Schema):
-    staff_id = Id()
-    room_id = Id()
-    patient_id = Id()
-    location_id = Id()
+class AppointmentQuerySchema(PageQuerySchema):
+    staff_id = Id(strict=False)
+    room_id = Id(strict=False)
+    patient_id = Id(strict=False)
+    location_id = Id(strict=False)
     starts_from = Instant(data_key="from", metadata={"description": "Ends after this instant"})
     until = Instant(data_key="to", metadata={"description": "Starts before this instant"})
     status = fields.Enum(AppointmentStatus, by_value=True)

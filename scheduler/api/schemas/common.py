@@ -12,23 +12,38 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 #: The largest id a 32-bit integer column holds.
 MAX_ID = 2**31 - 1
 #: Instants outside these years are typing mistakes, and near datetime's limits arithmetic fails.
 MIN_YEAR, MAX_YEAR = 1900, 2200
+MAX_PAGE_SIZE = 200
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 
 
-def Id(**kwargs: Any) -> fields.Integer:
-    """A row id: a positive 32-bit integer."""
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+def Id(*, strict: bool = True, **kwargs: Any) -> fields.Integer:
+    """A row id: a positive 32-bit integer. ``strict=False`` for query strings."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
-def BoundedInt(minimum: int, maximum: int, **kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=minimum, max=maximum), **kwargs)
+class Flag(fields.Boolean):
+    """A JSON boolean: ``true`` or ``false`` only, not 0, 1 or "yes"."""
+
+    truthy = {True}
+    falsy = {False}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def BoundedInt(minimum: int, maximum: int, *, strict: bool = True, **kwargs: Any) -> fields.Integer:
+    return fields.Integer(
+        strict=strict, validate=validate.Range(min=minimum, max=maximum), **kwargs
+    )
 
 
 class Text(fields.String):
@@ -181,3 +196,13 @@ def updatable(schema_cls: type[Schema]) -> Schema:
     """An instance loading any subset of the top-level fields, nested items still complete."""
     names = tuple(name for name, field in schema_cls().fields.items() if not field.dump_only)
     return schema_cls(partial=names)
+
+
+class PageQuerySchema(Schema):
+    """Query-string base for listings; unknown parameters are refused, not ignored."""
+
+    class Meta:
+        unknown = RAISE
+
+    page = BoundedInt(1, 1_000_000, strict=False, load_default=1)
+    page_size = BoundedInt(1, MAX_PAGE_SIZE, strict=False, load_default=50)

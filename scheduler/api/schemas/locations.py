@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from .common import Day, Id, LocalTime, Text, Timezone, Weekday
+from .common import Day, Flag, Id, LocalTime, Text, Timezone, Weekday
 
 
 class OpeningHoursSchema(Schema):
@@ -26,7 +26,7 @@ class LocationSchema(Schema):
     timezone = Timezone(required=True)
     address = Text(max_length=300, load_default="")
     phone = Text(max_length=40, load_default="")
-    active = fields.Boolean(load_default=True)
+    active = Flag(load_default=True)
     opening_hours = fields.List(
         fields.Nested(OpeningHoursSchema),
         load_default=list,

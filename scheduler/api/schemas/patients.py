@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ...models import AppointmentKind, FeedPrivacy
-from .common import Day, Email, Id, Instant, LocalTime, Text, Timezone
+from .common import Day, Email, Flag, Id, Instant, LocalTime, Text, Timezone
 
 MAX_REMINDER_HOURS = 24 * 14
 
@@ -23,8 +23,8 @@ class PatientSchema(Schema):
         validate=[validate.Regexp(r"^\+?[0-9 ()./-]{3,40}$", error="not a phone number")],
     )
     timezone = Timezone(required=True)
-    remind_by_email = fields.Boolean(load_default=True)
-    remind_by_sms = fields.Boolean(load_default=False)
+    remind_by_email = Flag(load_default=True)
+    remind_by_sms = Flag(load_default=False)
     reminder_overrides = fields.Dict(
         keys=Text(max_length=20, validate=validate.OneOf([k.value for k in AppointmentKind])),
         values=fields.List(

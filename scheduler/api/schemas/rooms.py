@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from ...models import RoomKind
-from .common import Id, Text
+from .common import Flag, Id, Text
 
 
 class RoomSchema(Schema):
@@ -13,7 +13,7 @@ class RoomSchema(Schema):
     location_id = Id(required=True)
     name = Text(required=True, min_length=1, max_length=120)
     kind = fields.Enum(RoomKind, by_value=True, required=True)
-    active = fields.Boolean(load_default=True)
+    active = Flag(load_default=True)
     video_url = Text(
         max_length=500,
         allow_none=True,
@@ -28,6 +28,11 @@ class RoomUpdateSchema(RoomSchema):
 
 
 class RoomQuerySchema(Schema):
-    location_id = Id()
+    class Meta:
+        unknown = RAISE
+
+    location_id = Id(
+        strict=False,
+    )
     kind = fields.Enum(RoomKind, by_value=True)
     active = fields.Boolean()

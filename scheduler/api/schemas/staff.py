@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from ...models import Role
-from .common import Email, Id, Instant, LocalTime, Text, Weekday
+from .common import Email, Flag, Id, Instant, LocalTime, Text, Weekday
 
 
 class WorkingHoursSchema(Schema):
@@ -40,8 +40,8 @@ class StaffSchema(Schema):
         required=True,
         validate=validate.Length(min=1, max=len(Role)),
     )
-    active = fields.Boolean(load_default=True)
-    feed_full_names = fields.Boolean(load_default=False)
+    active = Flag(load_default=True)
+    feed_full_names = Flag(load_default=False)
     password = Text(
         load_only=True,
         strip=False,
@@ -62,6 +62,11 @@ class StaffUpdateSchema(StaffSchema):
 
 
 class StaffQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
     role = fields.Enum(Role, by_value=True)
     active = fields.Boolean()
-    location_id = Id(metadata={"description": "Staff with working hours at this location"})
+    location_id = Id(
+        strict=False, metadata={"description": "Staff with working hours at this location"}
+    )
