@@ -101,3 +101,20 @@ def visible_patients(actor: StaffMember, query: Select) -> Select:  # type: igno
     if not actor.roles & CARE_ROLES:
         return query.where(False)
     return query.where(Patient.id.in_(treated_patient_ids(actor)))
+
+
+def has_schedule(actor: StaffMember) -> bool:
+    """Clinicians and therapists have appointments of their own: a day and a week to look at."""
+    return bool(actor.roles & CARE_ROLES)
+
+
+def can_manage_feed(actor: StaffMember, owner_kind: str, owner_id: int) -> bool:
+    """Who may issue, rotate or revoke a calendar-feed link: patients' links the front desk and
+    admins; staff their own (admins anyone's); room and location feeds admins only."""
+    if is_admin(actor):
+        return True
+    if owner_kind == "patient":
+        return can_book(actor)
+    if owner_kind == "staff":
+        return actor.id == owner_id
+    return False

@@ -7,3 +7,18 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Registers the page blueprints."""
+    from . import appointments, auth, courses, front_desk, layout, login, patients, schedule
+    from .admin import bp as admin_bp
+
+    login.init_app(app)
+    layout.init_app(app)
+    for blueprint in (
+        auth.bp,
+        front_desk.bp,
+        schedule.bp,
+        patients.bp,
+        courses.bp,
+        appointments.bp,
+        admin_bp,
+    ):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,36 @@
+"""Field validators the forms share."""
+
+from __future__ import annotations
+
+import re
+
+from wtforms import Field, Form
+from wtforms.validators import Regexp, ValidationError
+
+#: Loose on purpose: the address is checked by sending to it, not by a pattern.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email_address() -> Regexp:
+    return Regexp(EMAIL, message="Enter an e-mail address like name@example.org.")
+
+
+def no_nul(_form: Form, field: Field) -> None:
+    """PostgreSQL refuses NUL characters in text; say so instead of failing the request."""
+    if isinstance(field.data, str) and "\x00" in field.data:
+        raise ValidationError("Contains a character that cannot be stored.")
+
+
+def show_domain_errors(form: Form, fields: dict[str, list[str]], message: str = "") -> None:
+    """Put a domain ``ValidationFailed``'s messages under the fields they name; the rest (and
+    the message when no field matched) go above the form."""
+    general: list[str] = []
+    for name, messages in fields.items():
+        field = getattr(form, name.removesuffix("_id"), None) or getattr(form, name, None)
+        if isinstance(field, Field):
+            field.errors = [*list(field.errors or []), *messages]
+        else:
+            general.extend(f"{name.replace('_', ' ')}: {m}" for m in messages)
+    if not fields and message:
+        general.append(message)
+    form.form_errors = [*list(getattr(form, "form_errors", []) or []), *general]

@@ -1,0 +1,108 @@
+"""What every page's layout needs: the navigation for the signed-in role, and the filters that
+show times in a location's zone and enum values as words."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, url_for
+from flask_login import current_user
+
+from ..auth import permissions
+from ..clock import now
+from .forms.auth import ActionForm
+from .login import current_staff
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    #: The endpoints (or endpoint prefixes ending in ".") under which the item is current.
+    active_for: tuple[str, ...]
+
+    @property
+    def current(self) -> bool:
+        endpoint = request.endpoint or ""
+        return any(
+            endpoint.startswith(name) if name.endswith(".") else endpoint == name
+            for name in self.active_for
+        )
+
+
+def navigation() -> list[NavItem]:
+    if not current_user.is_authenticated:
+        return []
+    actor = current_staff()
+    items: list[NavItem] = []
+    if permissions.can_book(actor):
+        items.append(NavItem("Day view", url_for("front_desk.day"), ("front_desk.",)))
+    if permissions.has_schedule(actor):
+        items.append(NavItem("My day", url_for("schedule.day"), ("schedule.day",)))
+        items.append(NavItem("My week", url_for("schedule.week"), ("schedule.week",)))
+    items.append(
+        NavItem("Patients", url_for("patient.index"), ("patient.", "course.", "appointment."))
+    )
+    if permissions.can_manage_clinic(actor):
+        items.append(NavItem("Admin", url_for("admin.dashboard"), ("admin.",)))
+    return items
+
+
+def admin_navigation() -> list[NavItem]:
+    """The admin area's own tabs."""
+    entries = [
+        ("Overview", "admin.dashboard", ("admin.dashboard",)),
+        ("Protocols", "admin.protocols", ("admin.protocol",)),
+        ("Locations", "admin.locations", ("admin.location", "admin.room", "admin.closure")),
+        ("Staff", "admin.staff", ("admin.staff", "admin.working", "admin.time_off")),
+        ("Reminder outbox", "admin.outbox", ("admin.outbox", "admin.reminder")),
+        ("Audit log", "admin.audit", ("admin.audit",)),
+    ]
+    return [
+        NavItem(label, url_for(endpoint), active)
+        for label, endpoint, active in entries
+        if endpoint in current_app.view_functions
+    ]
+
+
+def local(value: dt.datetime | None, zone: str | ZoneInfo, fmt: str = "%a %d %b %Y %H:%M") -> str:
+    """An aware instant as wall-clock text in ``zone``."""
+    if value is None:
+        return ""
+    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    return value.astimezone(tz).strftime(fmt)
+
+
+def label(value: Any) -> str:
+    """``checked_in`` → ``Checked in``; enums by their value."""
+    if value is None:
+        return ""
+    text = value.value if isinstance(value, enum.Enum) else str(value)
+    text = text.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def minutes(delta: dt.timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def template_globals() -> dict[str, Any]:
+    return {
+        "nav_items": navigation(),
+        "admin_nav_items": admin_navigation,
+        "clinic_name": current_app.config.get("CLINIC_NAME", "Ketamine Clinic"),
+        "action_form": ActionForm,
+        "staff": current_staff() if current_user.is_authenticated else None,
+        "clock_now": now,
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(template_globals)
+    app.add_template_filter(local, "local")
+    app.add_template_filter(label, "label")
+    app.add_template_filter(minutes, "minutes")

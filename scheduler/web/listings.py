@@ -1,0 +1,120 @@
+"""Loading appointments for a page in a fixed number of queries, whatever their number.
+
+A page lists appointments with their patient, room, location and staff, the session each is
+paired with (a dosing session's integration session and back), and where it stands in its
+course ("dosing 3 of 6"). Each of those is one query for the whole list, never one per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
+
+from ..models import Appointment, AppointmentKind, AppointmentStaff, AppointmentStatus
+
+
+def appointment_options() -> list[LoaderOption]:
+    """Everything a listed appointment shows, loaded with it."""
+    return [
+        joinedload(Appointment.patient),
+        joinedload(Appointment.room),
+        joinedload(Appointment.location),
+        selectinload(Appointment.participants).joinedload(AppointmentStaff.staff),
+    ]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an appointment stands within its step of a course: ``number`` of ``total``."""
+
+    number: int
+    total: int
+
+    def __str__(self) -> str:
+        return f"{self.number} of {self.total}"
+
+
+@dataclass
+class Entry:
+    """One appointment as a page lists it."""
+
+    appointment: Appointment
+    #: The session it is paired with: a dosing session's integration session, or the dosing
+    #: session an integration session follows.
+    pair: Appointment | None = None
+    progress: Progress | None = None
+
+    @property
+    def kind(self) -> AppointmentKind:
+        return self.appointment.kind
+
+
+def load_entries(session: Session, query: Select[tuple[Appointment]]) -> list[Entry]:
+    """Run ``query`` (over ``Appointment``) and attach pairs and course progress: 4-5 queries."""
+    appointments = list(session.scalars(query.options(*appointment_options())).unique())
+    return describe(session, appointments)
+
+
+def describe(session: Session, appointments: Sequence[Appointment]) -> list[Entry]:
+    pairs = load_pairs(session, appointments)
+    progress = load_progress(session, appointments)
+    return [
+        Entry(
+            appointment=a,
+            pair=pairs.get(a.id),
+            progress=progress.get(a.id),
+        )
+        for a in appointments
+    ]
+
+
+def load_pairs(session: Session, appointments: Sequence[Appointment]) -> dict[int, Appointment]:
+    """Each appointment's partner, both directions, in one query. A live partner wins over a
+    cancelled one (a moved-then-rebooked integration session)."""
+    ids = [a.id for a in appointments]
+    forward = [a.paired_with_id for a in appointments if a.paired_with_id is not None]
+    partners = session.scalars(
+        select(Appointment)
+        .where(or_(Appointment.id.in_(forward), Appointment.paired_with_id.in_(ids)))
+        .options(joinedload(Appointment.room))
+        .order_by(Appointment.starts_at)
+    ).all()
+    by_id = {p.id: p for p in partners}
+    found: dict[int, Appointment] = {}
+    for a in appointments:
+        if a.paired_with_id is not None and a.paired_with_id in by_id:
+            found[a.id] = by_id[a.paired_with_id]
+    for p in partners:
+        if p.paired_with_id is None:
+            continue
+        current = found.get(p.paired_with_id)
+        if current is None or (not current.is_live and p.is_live):
+            found[p.paired_with_id] = p
+    return found
+
+
+def load_progress(session: Session, appointments: Sequence[Appointment]) -> dict[int, Progress]:
+    """The appointment's number in its course step of the step's booked sessions ("3 of 6")."""
+    keys = {(a.course_id, a.step_key) for a in appointments if a.course_id and a.step_key}
+    course_ids = sorted({course_id for course_id, _ in keys})
+    totals = {
+        (course_id, step): total
+        for course_id, step, total in session.execute(
+            select(Appointment.course_id, Appointment.step_key, func.count(Appointment.id))
+            .where(
+                Appointment.course_id.in_(course_ids),
+                Appointment.status != AppointmentStatus.CANCELLED,
+            )
+            .group_by(Appointment.course_id, Appointment.step_key)
+        )
+    }
+    result: dict[int, Progress] = {}
+    for a in appointments:
+        total = totals.get((a.course_id, a.step_key))
+        if a.sequence and total:
+            result[a.id] = Progress(a.sequence, max(total, a.sequence))
+    return result

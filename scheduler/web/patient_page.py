@@ -1,0 +1,106 @@
+"""Everything the patient page shows, loaded in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..auth import permissions
+from ..clock import now
+from ..db import db
+from ..models import Appointment, AppointmentStatus, Course, Patient, Protocol, ProtocolVersion
+from .forms.patients import PreferencesForm
+from .listings import Entry, load_entries
+from .login import current_staff
+
+
+@dataclass
+class CourseSummary:
+    course: Course
+    entries: list[Entry] = field(default_factory=list)
+
+    @property
+    def live(self) -> list[Entry]:
+        return [e for e in self.entries if e.appointment.status != AppointmentStatus.CANCELLED]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for e in self.live if e.appointment.status == AppointmentStatus.COMPLETED)
+
+    @property
+    def total(self) -> int:
+        return len(self.live)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def next(self) -> Entry | None:
+        moment = now()
+        upcoming = [e for e in self.live if e.appointment.ends_at > moment]
+        return upcoming[0] if upcoming else None
+
+
+def patient_page_context(patient: Patient, *, preferences: PreferencesForm) -> dict[str, Any]:
+    actor = current_staff()
+    entries = load_entries(
+        db.session,
+        permissions.visible_appointments(
+            actor,
+            select(Appointment)
+            .where(Appointment.patient_id == patient.id)
+            .order_by(Appointment.starts_at, Appointment.id),
+        ),
+    )
+    courses = db.session.scalars(
+        select(Course)
+        .where(Course.patient_id == patient.id)
+        .options(
+            joinedload(Course.location),
+            joinedload(Course.protocol_version)
+            .joinedload(ProtocolVersion.protocol)
+            .load_only(Protocol.name, Protocol.route),
+        )
+        .order_by(Course.created_at.desc(), Course.id.desc())
+    ).all()
+    summaries = {c.id: CourseSummary(c) for c in courses}
+    for e in entries:
+        summary = summaries.get(e.appointment.course_id or 0)
+        if summary is not None:
+            summary.entries.append(e)
+    moment = now()
+    upcoming = [e for e in entries if e.appointment.ends_at > moment]
+    past = [e for e in reversed(entries) if e.appointment.ends_at <= moment]
+    ids = [e.appointment.id for e in entries]
+    return {
+        "patient": patient,
+        "age": age(patient.date_of_birth, moment.date()),
+        "courses": list(summaries.values()),
+        "upcoming": upcoming,
+        "past": past,
+        "reminders": reminders_by_appointment(ids),
+        "feed": patient_feed(patient),
+        "preferences": preferences,
+        "may_change": permissions.can_manage_patients(actor),
+        "may_book": permissions.can_book(actor),
+        "now": moment,
+    }
+
+
+def age(born: dt.date, today: dt.date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def reminders_by_appointment(appointment_ids: list[int]) -> dict[int, list[Any]] | None:
+    """Each appointment's reminders with their delivery status (None: reminders not set up)."""
+    return None
+
+
+def patient_feed(patient: Patient) -> dict[str, Any] | None:
+    """The patient's calendar-feed links and QR code (None: feeds not set up)."""
+    return None
