@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -10,8 +11,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
+from scheduler.auth import passwords
 from scheduler.auth.tokens import issue_token
 from scheduler.models import StaffMember
 from tests.factories import Clinic, Factory
@@ -54,6 +57,13 @@ def token_for(session: Any, member: StaffMember, now: dt.datetime, hours: float 
     return token
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scrypt costs a noticeable fraction of a second per staff member; tests make hundreds."""
+    cheap = functools.partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    monkeypatch.setattr(passwords, "generate_password_hash", cheap)
+
+
 @pytest.fixture
 def clinic(make: Factory) -> Clinic:
     return make.clinic()
@@ -67,7 +77,7 @@ def tokens(clinic: Clinic, session: Any, now: dt.datetime) -> dict[str, str]:
         "clinician": clinic.clinician,
         "therapist": clinic.therapist,
     }
-    return {role: token_for(session, member, now) for role, member in members.items()}
+    return {role: token_for(session, member, now, hours=24) for role, member in members.items()}
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def test_failed_sign_ins_are_rate_limited_per_client(app, api, clinic):
 
 
 def test_expired_token_is_refused(app, api, clinic, now):
-    app.config["CLOCK"] = lambda: now + dt.timedelta(hours=12, seconds=1)
+    app.config["CLOCK"] = lambda: now + dt.timedelta(hours=24, seconds=1)
     response = api.get("/api/auth/me")
     assert response.status_code == 401
     assert "WWW-Authenticate" in response.headers
