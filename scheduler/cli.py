@@ -9,6 +9,7 @@ from .audit import Action
 from .auth.accounts import upsert_user
 from .db import db, utcnow, write_transaction
 from .errors import DomainError
+from .protocols.cli import seed_protocols_command
 from .reminders.worker import worker_command
 from .serve import serve_command
 
@@ -92,3 +93,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(seed_protocols_command)
