@@ -15,6 +15,7 @@ from ..clock import now
 from ..db import db, write_transaction
 from ..errors import Conflict, DomainError, NotFound
 from ..models import Appointment, AuditEntry
+from ..reminders.admin import list_for_appointment
 from .forms.appointments import CancelForm, StatusForm
 from .listings import describe, load_entries
 from .login import allowed, current_staff, signed_in
@@ -82,6 +83,8 @@ def show(appointment_id: int) -> str:
         steps=steps if may_change else [],
         status_form=StatusForm(revision=appointment.revision),
         cancel_form=CancelForm(revision=appointment.revision),
+        reminders=list_for_appointment(db.session, appointment.id),
+        may_resend=permissions.can_manage_clinic(actor),
     )
 
 

@@ -12,7 +12,15 @@ from sqlalchemy.orm import joinedload
 from ..auth import permissions
 from ..clock import now
 from ..db import db
-from ..models import Appointment, AppointmentStatus, Course, Patient, Protocol, ProtocolVersion
+from ..models import (
+    Appointment,
+    AppointmentStatus,
+    Course,
+    Patient,
+    Protocol,
+    ProtocolVersion,
+    Reminder,
+)
 from .forms.patients import PreferencesForm
 from .listings import Entry, load_entries
 from .login import current_staff
@@ -96,9 +104,16 @@ def age(born: dt.date, today: dt.date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def reminders_by_appointment(appointment_ids: list[int]) -> dict[int, list[Any]] | None:
-    """Each appointment's reminders with their delivery status (None: reminders not set up)."""
-    return None
+def reminders_by_appointment(appointment_ids: list[int]) -> dict[int, list[Reminder]]:
+    """Each appointment's reminders with their delivery status, in one query."""
+    found: dict[int, list[Reminder]] = {}
+    for reminder in db.session.scalars(
+        select(Reminder)
+        .where(Reminder.appointment_id.in_(appointment_ids))
+        .order_by(Reminder.due_at, Reminder.id)
+    ):
+        found.setdefault(reminder.appointment_id or 0, []).append(reminder)
+    return found
 
 
 def patient_feed(patient: Patient) -> dict[str, Any] | None:

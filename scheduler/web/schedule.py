@@ -166,7 +166,7 @@ def week_page(member: StaffMember) -> str:
             endpoint, date=(week.monday + dt.timedelta(days=7)).isoformat(), **endpoint_args
         ),
         today_url=url_for(endpoint, **endpoint_args),
-        feed=staff_feed_panel(member) if own else None,
+        feed=None,
     )
 
 
@@ -197,13 +197,6 @@ def day_page(member: StaffMember) -> str:
             "schedule.week" if own else "schedule.staff_week", date=day.isoformat(), **args
         ),
     )
-
-
-def staff_feed_panel(member: StaffMember) -> dict[str, str] | None:
-    """The subscribe links of the member's own calendar feed, when feeds are available."""
-    from .feed_links import staff_feed_links
-
-    return staff_feed_links(member)
 
 
 @bp.get("/my/week")

@@ -41,6 +41,9 @@ def pages(scene: Scene) -> list[tuple[str, dict[str, int]]]:
         ("/admin/staff", admin),
         (f"/admin/staff/{c.therapist.id}", admin),
         ("/admin/audit", admin),
+        ("/admin/outbox", admin),
+        ("/admin/templates", admin),
+        ("/admin/templates/dosing_preparation", admin),
     ]
 
 

@@ -19,6 +19,8 @@ from ...models import (
     Location,
     Patient,
     Protocol,
+    Reminder,
+    ReminderStatus,
     Room,
     StaffMember,
 )
@@ -58,6 +60,11 @@ def dashboard() -> str:
     )
 
 
-def outbox_health() -> dict[str, int] | None:
-    """Reminder delivery counts for the overview (None: reminders not set up)."""
-    return None
+def outbox_health() -> dict[str, int]:
+    """Reminder delivery counts by status, for the overview."""
+    counts = dict(
+        db.session.execute(
+            select(Reminder.status, func.count(Reminder.id)).group_by(Reminder.status)
+        ).all()
+    )
+    return {status.value: counts.get(status, 0) for status in ReminderStatus}
