@@ -42,6 +42,8 @@ def pages(scene: Scene) -> list[tuple[str, dict[str, int]]]:
         (f"/admin/staff/{c.therapist.id}", admin),
         ("/admin/audit", admin),
         ("/admin/outbox", admin),
+        ("/admin/protocols", admin),
+        ("/admin/protocols/new", admin),
         ("/admin/templates", admin),
         ("/admin/templates/dosing_preparation", admin),
     ]
