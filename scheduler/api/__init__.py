@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from ..extensions import csrf
-from . import appointments, locations, patients, rooms, staff, swagger_ui, tokens
+from . import appointments, locations, patients, reminders, rooms, staff, swagger_ui, tokens
 from .auth import authenticate_request
 from .schemas.common import ErrorSchema
 
@@ -56,4 +56,5 @@ def blueprints() -> list:  # type: ignore[type-arg]
         staff.blp,
         locations.blp,
         rooms.blp,
+        reminders.blp,
     ]

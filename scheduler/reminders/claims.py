@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ..db import write_transaction
@@ -59,10 +59,14 @@ def claim_due(
 
 
 def _mine(reminder_id: int, worker_id: str):  # type: ignore[no-untyped-def]
-    return update(Reminder).where(
-        Reminder.id == reminder_id,
-        Reminder.status == ReminderStatus.SENDING,
-        Reminder.claimed_by == worker_id,
+    return (
+        update(Reminder)
+        .where(
+            Reminder.id == reminder_id,
+            Reminder.status == ReminderStatus.SENDING,
+            Reminder.claimed_by == worker_id,
+        )
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -80,7 +84,15 @@ def still_mine(session: Session, reminder_id: int, worker_id: str) -> bool:
 
 
 def mark_sent(session: Session, reminder_id: int, worker_id: str, now: dt.datetime) -> bool:
-    """Inside the caller's transaction. False when the claim was lost meanwhile."""
+    """Inside the caller's transaction. False when the claim was lost meanwhile.
+
+    On PostgreSQL the commit does not wait for the disk: the server has the row the moment
+    it answers, so a worker that dies next loses nothing; only a crash of the database server
+    itself in the next fraction of a second could forget the mark and send the message again
+    (with the same Message-ID). That halves the cost of each message.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     result = session.execute(
         _mine(reminder_id, worker_id).values(
             status=ReminderStatus.SENT, sent_at=now, last_error=None, updated_at=now
@@ -147,6 +159,7 @@ def release(session: Session, reminder_ids: list[int], worker_id: str, now: dt.d
                 Reminder.status == ReminderStatus.SENDING,
                 Reminder.claimed_by == worker_id,
             )
+            .execution_options(synchronize_session=False)
             .values(
                 status=ReminderStatus.PENDING,
                 attempts=Reminder.attempts - 1,

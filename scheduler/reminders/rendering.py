@@ -138,10 +138,18 @@ def render_source(source: str, context: dict[str, Any], *, html: bool = False) -
 
 
 def render_reminder(
-    session: Session, reminder: Reminder, settings: RenderSettings
+    session: Session,
+    reminder: Reminder,
+    settings: RenderSettings,
+    templates: dict[str, dict[str, str]] | None = None,
 ) -> RenderedMessage:
+    """``templates``: a cache of template sources by name, kept by a worker for one batch."""
     context = message_context(session, reminder, settings)
-    sources = template_sources(session, reminder.template)
+    if templates is None:
+        templates = {}
+    if reminder.template not in templates:
+        templates[reminder.template] = template_sources(session, reminder.template)
+    sources = templates[reminder.template]
     attachment = None
     if (
         reminder.channel == ReminderChannel.EMAIL

@@ -205,6 +205,8 @@ class ReminderWorker:
         # nothing is held open while we talk to a mail server.
         session.commit()
         broken: dict[ReminderChannel, str] = {}
+        # Admins' template edits apply from the next batch on.
+        templates: dict[str, dict[str, str]] = {}
         for index, claim in enumerate(batch):
             if self._stopping.is_set():
                 rest = [c.id for c in batch[index:]]
@@ -217,12 +219,17 @@ class ReminderWorker:
                 # The channel just failed for a message before this one: do not hammer it.
                 self._retry(session, row, claim.attempts, broken[row.channel], report)
                 continue
-            outcome = self._deliver(session, row, claim.attempts, report)
+            outcome = self._deliver(session, row, claim.attempts, report, templates)
             if isinstance(outcome, TransientFailure):
                 broken[row.channel] = str(outcome)
 
     def _deliver(
-        self, session: Session, row: Reminder, attempts: int, report: RunReport
+        self,
+        session: Session,
+        row: Reminder,
+        attempts: int,
+        report: RunReport,
+        templates: dict[str, dict[str, str]],
     ) -> TransientFailure | None:
         now = self.now()
         reason = why_not_send(session, row, now)
@@ -231,7 +238,7 @@ class ReminderWorker:
                 report.add(row.id, "skipped")
             return None
         try:
-            message = render_reminder(session, row, self.render_settings)
+            message = render_reminder(session, row, self.render_settings, templates)
         except TemplateProblem as error:
             if claims.mark_failed(session, row.id, self.worker_id, now, str(error)):
                 report.add(row.id, "failed")
@@ -244,7 +251,8 @@ class ReminderWorker:
             message=message,
         )
         channel = self.channels[row.channel]
-        session.commit()
+        if session.in_transaction():
+            session.commit()
         try:
             if channel.in_transaction:
                 with write_transaction(session):

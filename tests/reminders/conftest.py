@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
+import functools
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -23,6 +25,17 @@ from scheduler.reminders.worker import ReminderWorker, WorkerSettings
 from ..conftest import NOW
 
 SENDER = "Clinic <clinic@clinic.example.org>"
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every clinic makes four staff sign-ins; scrypt would cost most of each test's time."""
+    from werkzeug.security import generate_password_hash
+
+    from scheduler.auth import passwords
+
+    cheap = functools.partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    monkeypatch.setattr(passwords, "generate_password_hash", cheap)
 
 
 def free_port() -> int:
@@ -67,6 +80,8 @@ class Mailbox:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: SMTP reply to give instead of accepting (e.g. "451 try later"), per recipient.
     refuse: dict[str, str] = field(default_factory=dict)
+    #: Seconds to take over each message, to make a slow server.
+    delay: float = 0.0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -75,6 +90,8 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.received.append(Received(list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
@@ -263,3 +280,34 @@ def book_course(session, clinic, course, sessions, now):
             booked.append(appointment)
         course_booked(session, course, action)
     return booked
+
+
+def insert_due(session, appointment, count: int, due_at: dt.datetime, prefix: str = "bulk"):
+    """``count`` reminders of ``appointment`` due at ``due_at``, inserted in one statement."""
+    from sqlalchemy import insert
+
+    from scheduler.models import MessageKind, ReminderChannel
+
+    values = [
+        {
+            "appointment_id": appointment.id,
+            "patient_id": appointment.patient_id,
+            "kind": MessageKind.REMINDER,
+            "template": "appointment_reminder",
+            "channel": ReminderChannel.EMAIL,
+            "offset_minutes": 60,
+            "dedupe_key": f"{prefix}:{appointment.id}:{i}",
+            "context": {"starts_at": appointment.starts_at.isoformat()},
+            "due_at": due_at,
+            "next_attempt_at": due_at,
+            "stale_minutes": 0,
+            "status": "pending",
+            "attempts": 0,
+            "resend_count": 0,
+            "created_at": due_at,
+            "updated_at": due_at,
+        }
+        for i in range(count)
+    ]
+    session.execute(insert(Reminder), values)
+    session.commit()

@@ -10,8 +10,11 @@ import email.policy
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy.orm import Session
@@ -22,7 +25,7 @@ from .base import Envelope, PermanentFailure, TransientFailure
 TRUE = {"1", "true", "yes", "on"}
 #: CRLF line ends; headers folded only past RFC 5322's hard limit, because Python folds a long
 #: subject right after "Subject:", which some clients show as a leading space.
-POLICY = email.policy.SMTP.clone(max_line_length=998)
+POLICY = email.policy.compat32.clone(linesep="\r\n", max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -64,27 +67,44 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     )
 
 
-def build_email(envelope: Envelope, sender: str, now: dt.datetime) -> EmailMessage:
+def build_email(envelope: Envelope, sender: str, now: dt.datetime) -> Message:
+    """text/plain and text/html alternatives, plus the .ics when there is one.
+
+    Built with the compat32 MIME classes: several times cheaper than ``EmailMessage``'s
+    header objects, which matters at hundreds of messages a second.
+    """
     message = envelope.message
-    email = EmailMessage(policy=POLICY)
-    email["From"] = sender
-    email["To"] = formataddr(("", envelope.recipient))
-    email["Subject"] = message.subject
-    email["Date"] = format_datetime(now.astimezone(dt.UTC))
-    email["Message-ID"] = envelope.message_id
-    email["Auto-Submitted"] = "auto-generated"
-    email.set_content(message.text)
+    body: Message = MIMEText(message.text, "plain", "utf-8")
     if message.html:
-        email.add_alternative(message.html, subtype="html")
+        alternative = MIMEMultipart("alternative")
+        alternative.attach(body)
+        alternative.attach(MIMEText(message.html, "html", "utf-8"))
+        body = alternative
     if message.attachment:
-        email.add_attachment(
-            message.attachment,
-            maintype="text",
-            subtype="calendar",
-            filename=message.attachment_name or "appointment.ics",
-            params={"method": "PUBLISH", "charset": "utf-8"},
+        mixed = MIMEMultipart("mixed")
+        mixed.attach(body)
+        ics = MIMEText(message.attachment.decode("utf-8"), "calendar", "utf-8")
+        ics.set_param("method", "PUBLISH")
+        ics.add_header(
+            "Content-Disposition", "attachment", filename=message.attachment_name or "invite.ics"
         )
-    return email
+        mixed.attach(ics)
+        body = mixed
+    body["From"] = sender
+    body["To"] = envelope.recipient
+    body["Subject"] = _header(message.subject)
+    body["Date"] = format_datetime(now.astimezone(dt.UTC))
+    body["Message-ID"] = envelope.message_id
+    body["Auto-Submitted"] = "auto-generated"
+    return body
+
+
+def email_bytes(email: Message) -> bytes:
+    return email.as_bytes(policy=POLICY)
+
+
+def _header(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8")
 
 
 class SmtpChannel:
@@ -103,7 +123,7 @@ class SmtpChannel:
         _name, sender_address = parseaddr(self.settings.sender)
         try:
             connection = self._connect()
-            connection.send_message(email, from_addr=sender_address, to_addrs=[envelope.recipient])
+            connection.sendmail(sender_address, [envelope.recipient], email_bytes(email))
         except smtplib.SMTPRecipientsRefused as error:
             self._reset()
             code, text = next(iter(error.recipients.values()), (550, b""))
