@@ -23,7 +23,7 @@ schema = schemathesis.openapi.from_wsgi(
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_document(
     case: schemathesis.Case, app: Flask, clinic: Clinic, tokens: dict[str, str]
 ) -> None:

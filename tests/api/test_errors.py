@@ -1,0 +1,78 @@
+"""Every error class in smorest's shape, and no 500 for any malformed input."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import booking
+
+
+def test_malformed_json_is_400(api):
+    response = api.post("/api/appointments", data="{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json["code"] == 400 and response.json["status"] == "Bad Request"
+    assert response.json["errors"] == {"json": ["Invalid JSON body."]}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["[]", '"text"', "42", "null", '{"kind": {"$gt": ""}}', '{"patient_id": 1e400}'],
+)
+def test_json_of_the_wrong_shape_is_422(api, payload):
+    response = api.post("/api/appointments", data=payload, content_type="application/json")
+    assert response.status_code == 422
+    assert set(response.json) >= {"code", "status", "message", "errors"}
+    assert "json" in response.json["errors"]
+
+
+def test_non_json_body_is_refused_without_a_500(api):
+    response = api.post("/api/appointments", data="kind=dosing", content_type="text/plain")
+    assert response.status_code in {400, 415, 422}
+
+
+def test_validation_errors_are_per_field(api, clinic, at):
+    response = api.post(
+        "/api/appointments",
+        json={"kind": 3, "patient_id": "one", "room_id": True, "starts_at": at(9), "staff": "x"},
+    )
+    assert response.status_code == 422
+    assert response.json["message"] == "Invalid input"
+    fields = response.json["errors"]["json"]
+    assert set(fields) == {"kind", "patient_id", "room_id", "staff"}
+    assert all(isinstance(messages, list | dict) for messages in fields.values())
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["nul\x00byte", "emoji 🧪 ok", "x" * 10_000],
+)
+def test_odd_strings_never_500(api, clinic, text):
+    response = api.patch(f"/api/rooms/{clinic.chair.id}", json={"name": text})
+    assert response.status_code in {200, 422}
+
+
+def test_forbidden_is_403_with_a_message(api, clinic, at):
+    response = api.post("/api/appointments", role="clinician", json=booking(clinic, at(9)))
+    assert response.status_code == 403
+    assert response.json == {
+        "code": 403,
+        "status": "Forbidden",
+        "message": "Your role does not allow you to book appointments",
+    }
+
+
+def test_unknown_api_route_is_a_json_404(api):
+    response = api.get("/api/nothing-here")
+    assert response.status_code == 404 and response.is_json
+
+
+def test_wrong_method_is_405_with_allow(api):
+    response = api.call("PUT", "/api/appointments")
+    assert response.status_code == 405 and response.is_json
+    assert "GET" in response.headers["Allow"] and "POST" in response.headers["Allow"]
+
+
+def test_unauthenticated_write_is_401_before_validation(api):
+    response = api.post("/api/appointments", role=None, data="{bad", content_type="text/plain")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
