@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from ..models import Appointment, AppointmentKind, AppointmentStaff, AppointmentStatus
@@ -80,7 +80,8 @@ def load_pairs(session: Session, appointments: Sequence[Appointment]) -> dict[in
     partners = session.scalars(
         select(Appointment)
         .where(or_(Appointment.id.in_(forward), Appointment.paired_with_id.in_(ids)))
-        .options(joinedload(Appointment.room))
+        # Lists show a partner's kind, time, status and room; its staff only on its own page.
+        .options(joinedload(Appointment.room), lazyload(Appointment.participants))
         .order_by(Appointment.starts_at)
     ).all()
     by_id = {p.id: p for p in partners}

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 
 from scheduler.models import Appointment, AppointmentKind, StaffMember, StaffPart
@@ -23,8 +24,17 @@ class Scene:
 
 
 def sign_in(client: FlaskClient, member: StaffMember, password: str = PASSWORD) -> None:
+    forget_cached_user()
     response = client.post("/sign-in", data={"email": member.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def forget_cached_user() -> None:
+    """Tests hold one app context across requests (the ``session`` fixture), so Flask-Login's
+    per-context user cache would leak from one test client into the next; real requests each
+    get their own context."""
+    if has_app_context():
+        g.pop("_login_user", None)
 
 
 @pytest.fixture
