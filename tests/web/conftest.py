@@ -66,3 +66,7 @@ def book_integration(
     )
     with write_transaction(make.session):
         return book_appointment(make.session, request, Action("test", None, make.now))
+
+
+# The end-to-end tests' server and browser (module-scoped; only those tests use them).
+from .live_server import browser, live_server  # noqa: E402, F401
