@@ -285,7 +285,7 @@ def run(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--kill-every", type=float, default=3.0)
+    parser.add_argument("--kill-every", type=float, default=5.0)
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
     url, admin, name = create_database()

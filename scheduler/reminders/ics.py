@@ -22,7 +22,8 @@ except ImportError:  # pragma: no cover
 
 def appointment_ics(session: Session, appointment: Appointment) -> bytes:
     if _feeds_ics is not None:
-        return bytes(_feeds_ics(session, appointment))
+        built = _feeds_ics(session, appointment)
+        return built.encode("utf-8") if isinstance(built, str) else bytes(built)
     return _minimal_ics(appointment)
 
 

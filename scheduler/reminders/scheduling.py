@@ -92,6 +92,30 @@ def course_booked(session: Session, course: Course, action: Action) -> list[Remi
     return rows
 
 
+def patient_changed(session: Session, patient: Patient, action: Action) -> None:
+    """Re-plan the reminders still to come after a patient's time zone, quiet hours, channels
+    or overrides changed. Call it in the transaction that saves the patient."""
+    session.flush()
+    upcoming = session.scalars(
+        select(Appointment).where(
+            Appointment.patient_id == patient.id,
+            Appointment.starts_at > action.now,
+            Appointment.status.in_(UPCOMING),
+        )
+    ).all()
+    for appointment in upcoming:
+        rows = reminders_of(session, appointment.id)
+        retime_reminders(
+            session, appointment, action.now, rows, reason="the patient's preferences changed"
+        )
+        wanted = set(channels_for(patient))
+        skip_open(
+            session,
+            [r for r in rows if r.kind != MessageKind.REMINDER and r.channel not in wanted],
+            "the patient's preferences changed",
+        )
+
+
 # --- the reactions -------------------------------------------------------------------------
 
 
@@ -250,7 +274,12 @@ def schedule_reminders(
 
 
 def retime_reminders(
-    session: Session, appointment: Appointment, now: dt.datetime, rows: list[Reminder]
+    session: Session,
+    appointment: Appointment,
+    now: dt.datetime,
+    rows: list[Reminder],
+    *,
+    reason: str = "the appointment was moved",
 ) -> None:
     """Move the reminders still to come to the appointment's new time.
 
@@ -269,8 +298,8 @@ def retime_reminders(
             continue
         slot = (row.offset_minutes or 0, row.channel)
         target = wanted.get(slot)
-        if target is None or target[0] in taken:
-            _skip(row, "the appointment was moved")
+        if target is None or (target[0] in taken and target[0] != row.dedupe_key):
+            _skip(row, reason)
             continue
         key, rule = target
         taken.discard(row.dedupe_key)

@@ -215,6 +215,12 @@ class ReminderWorker:
             row = rows.get(claim.id)
             if row is None:
                 continue
+            if claim.taken_over and claim.attempts > self.settings.max_attempts:
+                # Workers keep dying on this one: stop before it takes more of them down.
+                reason = f"workers stopped while sending it {claim.attempts - 1} times"
+                if claims.mark_failed(session, row.id, self.worker_id, self.now(), reason):
+                    report.add(row.id, "failed")
+                continue
             if row.channel in broken:
                 # The channel just failed for a message before this one: do not hammer it.
                 self._retry(session, row, claim.attempts, broken[row.channel], report)

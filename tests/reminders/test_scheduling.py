@@ -297,3 +297,27 @@ def test_dedupe_key_is_unique_in_the_database(make, session, channel):
     with pytest.raises(IntegrityError):
         session.commit()
     session.rollback()
+
+
+def test_patient_changes_replan_what_is_to_come(make, session, now):
+    from scheduler.reminders.scheduling import patient_changed
+
+    clinic = make.clinic()
+    make.appointment(clinic, start=make.local(clinic.location, D, 10))
+    patient = clinic.patient
+    with write_transaction(session):
+        patient.timezone = "Europe/Berlin"  # 10:00 New York is 16:00 in Berlin
+        patient.remind_by_sms = True
+        patient_changed(session, patient, Action("patient.update", None, now))
+    found = by_key(session)
+    assert found[("reminder", 120, "email")].due_at == utc(2026, 3, 5, 13, 0)
+    assert found[("reminder", 120, "email")].status == "pending"
+    assert found[("reminder", 120, "sms")].status == "pending"
+    # 48 h before is 16:00 Berlin on Tuesday: unchanged, and now also by SMS.
+    assert found[("reminder", 2880, "sms")].due_at == utc(2026, 3, 3, 15, 0)
+    with write_transaction(session):
+        patient.remind_by_email = False
+        patient_changed(session, patient, Action("patient.update", None, now))
+    found = by_key(session)
+    assert found[("reminder", 2880, "email")].status == "skipped"
+    assert found[("booked", None, "email")].skip_reason == "the patient's preferences changed"
