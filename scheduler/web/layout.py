@@ -77,11 +77,22 @@ def local(value: dt.datetime | None, zone: str | ZoneInfo, fmt: str = "%a %d %b 
     return value.astimezone(tz).strftime(fmt)
 
 
+#: Values that are abbreviations, not words (protocol routes).
+ABBREVIATIONS = {"iv": "IV", "im": "IM", "intranasal_esketamine": "Intranasal esketamine"}
+
+
+def number(value: float) -> str:
+    """48.0 → 48, 1.5 → 1.5."""
+    return f"{value:g}"
+
+
 def label(value: Any) -> str:
     """``checked_in`` → ``Checked in``; enums by their value."""
     if value is None:
         return ""
     text = value.value if isinstance(value, enum.Enum) else str(value)
+    if text in ABBREVIATIONS:
+        return ABBREVIATIONS[text]
     text = text.replace("_", " ")
     return text[:1].upper() + text[1:]
 
@@ -106,3 +117,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local, "local")
     app.add_template_filter(label, "label")
     app.add_template_filter(minutes, "minutes")
+    app.add_template_filter(number, "number")
