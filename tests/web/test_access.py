@@ -113,3 +113,16 @@ def test_unknown_ids_are_404_pages(app, scene):
         response = client.get(url)
         assert response.status_code == 404, url
         assert b"Not Found" in response.data
+
+
+def test_error_pages_name_no_patient(app, make, scene):
+    from scheduler.models import Role
+
+    other = make.staff([Role.THERAPIST], scene.clinic.location, name="Other Therapist")
+    client = app.test_client()
+    sign_in(client, other)
+    patient = scene.clinic.patient
+    for url in (f"/patients/{patient.id}", f"/appointments/{scene.dosing.id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "403" in page and "Your role does not allow you" in page
+        assert patient.last_name not in page and patient.email not in page
