@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import Engine, and_, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ..db import write_transaction
@@ -83,22 +83,42 @@ def still_mine(session: Session, reminder_id: int, worker_id: str) -> bool:
     return found is not None
 
 
-def mark_sent(session: Session, reminder_id: int, worker_id: str, now: dt.datetime) -> bool:
-    """Inside the caller's transaction. False when the claim was lost meanwhile.
+def sent_statement(reminder_id: int, worker_id: str, now: dt.datetime):  # type: ignore[no-untyped-def]
+    return _mine(reminder_id, worker_id).values(
+        status=ReminderStatus.SENT, sent_at=now, last_error=None, updated_at=now
+    )
 
-    On PostgreSQL the commit does not wait for the disk: the server has the row the moment
-    it answers, so a worker that dies next loses nothing; only a crash of the database server
-    itself in the next fraction of a second could forget the mark and send the message again
-    (with the same Message-ID). That halves the cost of each message.
-    """
+
+def mark_sent(session: Session, reminder_id: int, worker_id: str, now: dt.datetime) -> bool:
+    """Inside the caller's transaction. False when the claim was lost meanwhile."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    result = session.execute(
-        _mine(reminder_id, worker_id).values(
-            status=ReminderStatus.SENT, sent_at=now, last_error=None, updated_at=now
-        )
-    )
+    result = session.execute(sent_statement(reminder_id, worker_id, now))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SentMarker:
+    """Marks messages sent on PostgreSQL in one round trip each: a single guarded UPDATE on an
+    autocommit connection whose commits do not wait for the disk.
+
+    The server has the row the moment it answers, so a worker that dies next loses nothing;
+    only a crash of the database server itself within a fraction of a second could forget the
+    mark, and the message would go out again with the same Message-ID.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.connection.exec_driver_sql("SET synchronous_commit TO OFF")
+
+    def mark(self, reminder_id: int, worker_id: str, now: dt.datetime) -> bool:
+        result = self.connection.execute(sent_statement(reminder_id, worker_id, now))
+        return bool(result.rowcount)
+
+    def close(self) -> None:
+        try:
+            self.connection.exec_driver_sql("RESET synchronous_commit")
+        finally:
+            self.connection.close()
 
 
 def mark_skipped(

@@ -115,6 +115,7 @@ class ReminderWorker:
         self.settings = settings or WorkerSettings.from_config(app.config)
         self._now = now
         self._stopping = threading.Event()
+        self._marker: claims.SentMarker | None = None
         self._lock = threading.Lock()
         self.render_settings = RenderSettings(
             clinic_name=str(app.config.get("CLINIC_NAME", "The clinic")),
@@ -144,6 +145,8 @@ class ReminderWorker:
         try:
             with self.app.app_context():
                 session = db.session()
+                postgres = db.engine.dialect.name == "postgresql"
+                self._marker = claims.SentMarker(db.engine) if postgres else None
                 try:
                     batches = 0
                     while not self._stopping.is_set():
@@ -165,6 +168,9 @@ class ReminderWorker:
                 finally:
                     for channel in self.channels.values():
                         channel.close()
+                    if self._marker is not None:
+                        self._marker.close()
+                        self._marker = None
                     db.session.remove()
         except Exception:
             log.exception("reminder run failed; the next run picks up where this one stopped")
@@ -277,8 +283,11 @@ class ReminderWorker:
         except TransientFailure as error:
             self._retry(session, row, attempts, str(error), report)
             return error
-        with write_transaction(session):
-            marked = claims.mark_sent(session, row.id, self.worker_id, self.now())
+        if self._marker is not None:
+            marked = self._marker.mark(row.id, self.worker_id, self.now())
+        else:
+            with write_transaction(session):
+                marked = claims.mark_sent(session, row.id, self.worker_id, self.now())
         if marked:
             report.add(row.id, "sent")
         else:
