@@ -6,7 +6,8 @@ Each resource is a module with one ``blp``; they are registered here, explicitly
 from __future__ import annotations
 
 from flask import Flask
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
+from marshmallow import RAISE
 
 from ..extensions import csrf
 from . import appointments, locations, patients, reminders, rooms, staff, swagger_ui, tokens
@@ -26,6 +27,15 @@ api = Api(
     }
 )
 
+
+# Query strings follow the rule bodies follow: a parameter the operation does not declare is a
+# 422 naming it, not silently ignored (webargs' default outside bodies). The parser is shared
+# by every flask-smorest blueprint and reads this at request time.
+Blueprint.ARGUMENTS_PARSER.DEFAULT_UNKNOWN_BY_LOCATION = {
+    **Blueprint.ARGUMENTS_PARSER.DEFAULT_UNKNOWN_BY_LOCATION,
+    "query": RAISE,
+    "querystring": RAISE,
+}
 
 # Error answers carry `rule` and `conflicts` (409) beside smorest's fields.
 api.ERROR_SCHEMA = ErrorSchema

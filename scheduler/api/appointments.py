@@ -66,7 +66,7 @@ def _for_change(appointment_id: int) -> Appointment:
 
 @blp.route("")
 class Appointments(MethodView):
-    @blp.arguments(AppointmentQuerySchema, location="query", unknown=None)
+    @blp.arguments(AppointmentQuerySchema, location="query")
     @blp.response(200, AppointmentSchema(many=True), headers=PAGINATION_HEADERS)
     @errors(blp, 422)
     def get(self, query: dict[str, Any]) -> Any:

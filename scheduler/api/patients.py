@@ -37,7 +37,7 @@ def _visible_patient(patient_id: int) -> Patient:
 
 @blp.route("")
 class Patients(MethodView):
-    @blp.arguments(PageQuerySchema, location="query", unknown=None)
+    @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, PatientSchema(many=True), headers=PAGINATION_HEADERS)
     @errors(blp, 422)
     def get(self, query: dict[str, Any]) -> Any:

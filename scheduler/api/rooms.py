@@ -27,7 +27,7 @@ blp = Blueprint(
 
 @blp.route("")
 class Rooms(MethodView):
-    @blp.arguments(RoomQuerySchema, location="query", unknown=None)
+    @blp.arguments(RoomQuerySchema, location="query")
     @blp.response(200, RoomSchema(many=True))
     @errors(blp, 422)
     def get(self, query: dict[str, Any]) -> Any:

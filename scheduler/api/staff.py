@@ -30,7 +30,7 @@ blp = Blueprint(
 
 @blp.route("")
 class Staff(MethodView):
-    @blp.arguments(StaffQuerySchema, location="query", unknown=None)
+    @blp.arguments(StaffQuerySchema, location="query")
     @blp.response(200, StaffSchema(many=True))
     @errors(blp, 422)
     def get(self, query: dict[str, Any]) -> Any:

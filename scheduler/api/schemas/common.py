@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 #: The largest id a 32-bit integer column holds.
 MAX_ID = 2**31 - 1
@@ -199,10 +199,7 @@ def updatable(schema_cls: type[Schema]) -> Schema:
 
 
 class PageQuerySchema(Schema):
-    """Query-string base for listings; unknown parameters are refused, not ignored."""
-
-    class Meta:
-        unknown = RAISE
+    """Query-string base for paged listings."""
 
     page = BoundedInt(1, 1_000_000, strict=False, load_default=1)
     page_size = BoundedInt(1, MAX_PAGE_SIZE, strict=False, load_default=50)

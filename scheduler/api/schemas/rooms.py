@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from ...models import RoomKind
 from .common import Flag, Id, Text
@@ -28,9 +28,6 @@ class RoomUpdateSchema(RoomSchema):
 
 
 class RoomQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
     location_id = Id(
         strict=False,
     )

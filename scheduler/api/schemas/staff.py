@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from ...models import Role
 from .common import Email, Flag, Id, Instant, LocalTime, Text, Weekday
@@ -62,9 +62,6 @@ class StaffUpdateSchema(StaffSchema):
 
 
 class StaffQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
     role = fields.Enum(Role, by_value=True)
     active = fields.Boolean()
     location_id = Id(
