@@ -40,11 +40,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     from .api import init_app as init_api
+    from .feeds.blueprint import init_app as init_feeds
     from .http_errors import init_app as init_errors
     from .web import init_app as init_web
 
     init_api(app)
     init_web(app)
+    init_feeds(app)
     # After the API: flask-smorest installs its own HTTP error handler, which this replaces
     # with one that answers pages in HTML and /api in JSON.
     init_errors(app)

@@ -10,7 +10,17 @@ from flask_smorest import Api, Blueprint
 from marshmallow import RAISE
 
 from ..extensions import csrf
-from . import appointments, locations, patients, reminders, rooms, staff, swagger_ui, tokens
+from . import (
+    appointments,
+    feeds,
+    locations,
+    patients,
+    reminders,
+    rooms,
+    staff,
+    swagger_ui,
+    tokens,
+)
 from .auth import authenticate_request
 from .schemas.common import ErrorSchema
 
@@ -66,5 +76,6 @@ def blueprints() -> list:  # type: ignore[type-arg]
         staff.blp,
         locations.blp,
         rooms.blp,
+        feeds.blp,
         reminders.blp,
     ]

@@ -15,6 +15,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from ..audit import Action
+from ..feeds.invalidation import on_appointment_change as feeds_follow_change
 from ..models import Appointment
 from ..reminders.scheduling import on_appointment_change as reminders_follow_change
 
@@ -62,7 +63,7 @@ Listener = Callable[[Session, AppointmentChange], None]
 
 #: Domain modules that react to appointment changes, called in order. Each is a plain function
 #: of (session, change) and must not commit.
-LISTENERS: list[Listener] = [reminders_follow_change]
+LISTENERS: list[Listener] = [reminders_follow_change, feeds_follow_change]
 
 
 def publish(session: Session, change: AppointmentChange) -> None:

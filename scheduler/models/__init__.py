@@ -18,6 +18,7 @@ from .enums import (
     Route,
     StaffPart,
 )
+from .feeds import FeedDeparture, FeedOwnerKind, FeedToken, FeedVersion
 from .patients import Patient
 from .protocols import Protocol, ProtocolVersion
 from .reminders import (
@@ -44,7 +45,11 @@ __all__ = [
     "Closure",
     "Course",
     "CourseStatus",
+    "FeedDeparture",
+    "FeedOwnerKind",
     "FeedPrivacy",
+    "FeedToken",
+    "FeedVersion",
     "Location",
     "MessageKind",
     "OpeningHours",

@@ -1,0 +1,138 @@
+"""In-process caches of built feeds and of rendered events, one set per app.
+
+A built feed is served for as long as its key (owner version, clinic version, window) matches
+what the database says; every worker process checks that with one indexed lookup per request,
+so a change committed by any process is seen by all. Rendered events are keyed by their whole
+``EventView``, so they can never be served for content that changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from .building import render_event
+from .privacy import EventView
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+#: Level 6 (zlib's default) shrinks a 1,000-event feed about 12-fold in a few milliseconds,
+#: paid once per built body.
+GZIP_LEVEL = 6
+
+
+class LRU(Generic[K, V]):
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def pop(self, key: K) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+FeedKey = tuple[int, int, str]
+
+
+@dataclass
+class BuiltFeed:
+    """A feed body with its validators. ``key`` is (owner version, clinic version, window)."""
+
+    key: FeedKey
+    body: bytes
+    etag: str
+    last_modified: dt.datetime
+    _gzip: bytes | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def of(cls, key: FeedKey, body: bytes, last_modified: dt.datetime) -> BuiltFeed:
+        digest = hashlib.sha256()
+        # The window is part of the entity tag: a new day is a new feed, even when no event
+        # left it.
+        digest.update(key[2].encode())
+        digest.update(b"\0")
+        digest.update(body)
+        return cls(key, body, digest.hexdigest()[:40], last_modified)
+
+    @property
+    def gzip_etag(self) -> str:
+        return f"{self.etag}-gz"
+
+    def gzip_body(self) -> bytes:
+        """The gzip-encoded body, compressed on first use and kept with the body."""
+        if self._gzip is None:
+            with self._lock:
+                if self._gzip is None:
+                    # mtime=0: the same input gives the same bytes in every process.
+                    self._gzip = gzip.compress(self.body, GZIP_LEVEL, mtime=0)
+        return self._gzip
+
+
+class FeedCache:
+    def __init__(self, max_feeds: int = 2000, max_events: int = 200_000) -> None:
+        self.feeds: LRU[tuple[str, int], BuiltFeed] = LRU(max_feeds)
+        self.events: LRU[EventView, bytes] = LRU(max_events)
+        self._locks: dict[tuple[str, int], threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def event_bytes(self, view: EventView) -> bytes:
+        found = self.events.get(view)
+        if found is None:
+            found = render_event(view)
+            self.events.put(view, found)
+        return found
+
+    def build_lock(self, owner: tuple[str, int]) -> threading.Lock:
+        """One builder per owner at a time: after a change, concurrent requests for the same
+        feed wait for one rebuild instead of each doing it."""
+        with self._locks_guard:
+            lock = self._locks.get(owner)
+            if lock is None:
+                if len(self._locks) > 4 * self.feeds.maxsize:
+                    self._locks.clear()
+                lock = self._locks[owner] = threading.Lock()
+            return lock
+
+    def feed(
+        self, owner: tuple[str, int], key: FeedKey, build: Callable[[], BuiltFeed | None]
+    ) -> BuiltFeed | None:
+        """The cached feed if its key matches, else a fresh build (cached)."""
+        found = self.feeds.get(owner)
+        if found is not None and found.key == key:
+            return found
+        with self.build_lock(owner):
+            found = self.feeds.get(owner)
+            if found is not None and found.key == key:
+                return found
+            built = build()
+            if built is not None:
+                self.feeds.put(owner, built)
+            return built

@@ -1,0 +1,137 @@
+"""Feeds follow appointment changes: stable UIDs, rising SEQUENCE, departures, counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from scheduler.audit import Action
+from scheduler.booking import reschedule_appointment
+from scheduler.db import write_transaction
+from scheduler.feeds import touch_owner
+from scheduler.models import AppointmentKind, FeedOwnerKind, FeedVersion, StaffPart
+from tests.conftest import NOW
+
+from .conftest import feed_events, local
+
+
+def versions(session) -> dict[tuple[str, int], int]:
+    session.expire_all()
+    return {(v.owner_kind, v.owner_id): v.version for v in session.scalars(select(FeedVersion))}
+
+
+def test_reschedule_keeps_the_uid_and_raises_sequence(session, clinic, token_for, fetch):
+    token = token_for(FeedOwnerKind.PATIENT, clinic.avery.id)
+    before = feed_events(fetch(token).data)
+    dosing = next(a for a in clinic.appointments if a.kind == AppointmentKind.DOSING)
+    old = before[dosing.uid]
+    with write_transaction(session):
+        reschedule_appointment(
+            session,
+            dosing,
+            Action("t", None, NOW),
+            starts_at=local(clinic.ny.location, dt.date(2026, 3, 5), 10),
+        )
+    after = feed_events(fetch(token).data)
+    assert set(after) == set(before)  # no duplicate, no orphan
+    moved = after[dosing.uid]
+    assert int(moved["SEQUENCE"]) == int(old["SEQUENCE"]) + 1
+    assert moved.decoded("DTSTART") == local(clinic.ny.location, dt.date(2026, 3, 5), 10)
+    assert moved.decoded("DTSTAMP") == dosing.updated_at
+    assert moved.decoded("LAST-MODIFIED") == dosing.updated_at
+    for uid, event in after.items():
+        if uid != dosing.uid:
+            assert event.to_ical() == before[uid].to_ical()
+
+
+def test_reassigned_staff_see_the_event_cancelled(session, clinic, token_for, fetch, make):
+    from scheduler.models import Role
+
+    ny = clinic.ny
+    new_therapist = make.staff([Role.THERAPIST], ny.location, name="Sam Standin")
+    old_token = token_for(FeedOwnerKind.STAFF, ny.therapist.id)
+    new_token = token_for(FeedOwnerKind.STAFF, new_therapist.id)
+    session_ = next(a for a in clinic.appointments if a.kind == AppointmentKind.INTEGRATION)
+    assert str(feed_events(fetch(old_token).data)[session_.uid]["STATUS"]) == "TENTATIVE"
+    with write_transaction(session):
+        reschedule_appointment(
+            session,
+            session_,
+            Action("t", None, NOW),
+            staff=[(new_therapist.id, StaffPart.THERAPIST)],
+        )
+    gone = feed_events(fetch(old_token).data)[session_.uid]
+    assert str(gone["STATUS"]) == "CANCELLED"
+    assert int(gone["SEQUENCE"]) == session_.revision
+    assert str(feed_events(fetch(new_token).data)[session_.uid]["STATUS"]) == "TENTATIVE"
+    # Patients keep seeing it, now with the new therapist.
+    avery = feed_events(fetch(token_for(FeedOwnerKind.PATIENT, clinic.avery.id)).data)
+    assert "with Sam" in str(avery[session_.uid]["SUMMARY"])
+    # Back to the first therapist: live again in their feed, gone from the stand-in's.
+    with write_transaction(session):
+        reschedule_appointment(
+            session,
+            session_,
+            Action("t", None, NOW),
+            staff=[(ny.therapist.id, StaffPart.THERAPIST)],
+        )
+    assert str(feed_events(fetch(old_token).data)[session_.uid]["STATUS"]) == "TENTATIVE"
+    assert str(feed_events(fetch(new_token).data)[session_.uid]["STATUS"]) == "CANCELLED"
+
+
+def test_counters_of_every_affected_owner_rise_with_the_change(session, clinic, make):
+    from scheduler.models import Role, RoomKind
+
+    ny = clinic.ny
+    other_room = make.room(ny.location, RoomKind.THERAPY_ROOM, "Therapy 2")
+    other = make.staff([Role.THERAPIST], ny.location, name="Other Therapist")
+    moved = next(a for a in clinic.appointments if a.kind == AppointmentKind.INTEGRATION)
+    old_room = moved.room_id
+    seen = versions(session)
+    with write_transaction(session):
+        reschedule_appointment(
+            session,
+            moved,
+            Action("t", None, NOW),
+            room_id=other_room.id,
+            staff=[(other.id, StaffPart.THERAPIST)],
+        )
+    now = versions(session)
+    raised = {owner for owner in now if now[owner] > seen.get(owner, 0)}
+    assert raised == {
+        ("patient", clinic.avery.id),
+        ("location", ny.location.id),
+        ("room", old_room),
+        ("room", other_room.id),
+        ("staff", ny.therapist.id),
+        ("staff", other.id),
+    }
+    # Once per owner per transaction, however many flushes it took.
+    assert all(now[o] == seen.get(o, 0) + 1 for o in raised)
+
+
+def test_edits_outside_booking_raise_the_right_counters(session, clinic):
+    seen = versions(session)
+    clinic.avery.feed_privacy = "detailed"
+    session.commit()
+    assert versions(session)[("patient", clinic.avery.id)] == seen[("patient", clinic.avery.id)] + 1
+    clinic.ny.clinician.feed_full_names = True
+    session.commit()
+    staff_key = ("staff", clinic.ny.clinician.id)
+    assert versions(session)[staff_key] == seen[staff_key] + 1
+    clinic_before = versions(session).get(("clinic", 0), 0)
+    clinic.ny.telehealth.video_url = "https://video.example.org/new"
+    session.commit()
+    assert versions(session)[("clinic", 0)] == clinic_before + 1
+    with write_transaction(session):
+        touch_owner(session, "room", clinic.berlin_chair.id)
+    assert (
+        versions(session)[("room", clinic.berlin_chair.id)]
+        == seen.get(("room", clinic.berlin_chair.id), 0) + 1
+    )
+    # Unrelated edits leave every counter alone.
+    quiet = versions(session)
+    clinic.avery.phone = "+15550199"
+    session.commit()
+    assert versions(session) == quiet
