@@ -16,11 +16,13 @@ from ..models import (
     Appointment,
     AppointmentStatus,
     Course,
+    FeedOwnerKind,
     Patient,
     Protocol,
     ProtocolVersion,
     Reminder,
 )
+from .feed_links import FeedPanel, feed_panel
 from .forms.patients import PreferencesForm
 from .listings import Entry, load_entries
 from .login import current_staff
@@ -54,7 +56,9 @@ class CourseSummary:
         return upcoming[0] if upcoming else None
 
 
-def patient_page_context(patient: Patient, *, preferences: PreferencesForm) -> dict[str, Any]:
+def patient_page_context(
+    patient: Patient, *, preferences: PreferencesForm, feed: FeedPanel | None = None
+) -> dict[str, Any]:
     actor = current_staff()
     entries = load_entries(
         db.session,
@@ -92,7 +96,8 @@ def patient_page_context(patient: Patient, *, preferences: PreferencesForm) -> d
         "upcoming": upcoming,
         "past": past,
         "reminders": reminders_by_appointment(ids),
-        "feed": patient_feed(patient),
+        "feed": feed or patient_feed(patient),
+        "may_manage_feed": permissions.can_manage_feed(actor, "patient", patient.id),
         "preferences": preferences,
         "may_change": permissions.can_manage_patients(actor),
         "may_book": permissions.can_book(actor),
@@ -116,6 +121,7 @@ def reminders_by_appointment(appointment_ids: list[int]) -> dict[int, list[Remin
     return found
 
 
-def patient_feed(patient: Patient) -> dict[str, Any] | None:
-    """The patient's calendar-feed links and QR code (None: feeds not set up)."""
-    return None
+def patient_feed(patient: Patient) -> FeedPanel:
+    """Whether the patient's calendar-feed link is live (the link itself shows once, when
+    issued)."""
+    return feed_panel(FeedOwnerKind.PATIENT, patient.id)

@@ -20,7 +20,16 @@ from ..clinic.patients import create_patient, update_patient
 from ..clock import now
 from ..db import db, write_transaction
 from ..errors import NotFound, ValidationFailed
-from ..models import Appointment, AppointmentStatus, Course, CourseStatus, Location, Patient
+from ..models import (
+    Appointment,
+    AppointmentStatus,
+    Course,
+    CourseStatus,
+    FeedOwnerKind,
+    Location,
+    Patient,
+)
+from .feed_links import issue_link, revoke_link
 from .forms.auth import ActionForm
 from .forms.fields import show_domain_errors
 from .forms.patients import PatientForm, PreferencesForm
@@ -214,3 +223,36 @@ def preferences(patient_id: int) -> Response | tuple[str, int]:
     return render_template(
         "patients/show.html", **patient_page_context(patient, preferences=form)
     ), 422
+
+
+@bp.post("/<int:patient_id>/feed")
+@allowed(may_read, "see patients")
+def feed(patient_id: int) -> Response | tuple[str, int]:
+    """Issue a new subscribe link (ending the old one) and show it, with its QR code, once."""
+    patient = load_patient(patient_id)
+    permissions.require(
+        permissions.can_manage_feed(current_staff(), "patient", patient.id),
+        "manage this patient's calendar link",
+    )
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("patient.show", patient_id=patient.id))
+    panel = issue_link(FeedOwnerKind.PATIENT, patient.id, with_qr=True)
+    preferences = PreferencesForm(formdata=None)
+    preferences.fill(patient)
+    return render_template(
+        "patients/show.html",
+        **patient_page_context(patient, preferences=preferences, feed=panel),
+    ), 200
+
+
+@bp.post("/<int:patient_id>/feed/revoke")
+@allowed(may_read, "see patients")
+def feed_revoke(patient_id: int) -> Response:
+    patient = load_patient(patient_id)
+    permissions.require(
+        permissions.can_manage_feed(current_staff(), "patient", patient.id),
+        "manage this patient's calendar link",
+    )
+    if ActionForm().validate_on_submit() and revoke_link(FeedOwnerKind.PATIENT, patient.id):
+        flash("The calendar link is switched off; the old address no longer works.", "success")
+    return redirect(url_for("patient.show", patient_id=patient.id) + "#feed")

@@ -9,8 +9,9 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from ..auth import permissions
 from ..clock import now
@@ -20,11 +21,14 @@ from ..models import (
     Appointment,
     AppointmentStaff,
     AppointmentStatus,
+    FeedOwnerKind,
     Location,
     StaffMember,
     TimeOff,
 )
 from .calendar import Column, Grid, closed_spans, hour_range, now_marker, place
+from .feed_links import FeedPanel, feed_panel, issue_link, revoke_link
+from .forms.auth import ActionForm
 from .front_desk import home_location_id
 from .listings import Entry, load_entries
 from .login import current_staff, signed_in
@@ -146,7 +150,7 @@ def day_url(member: StaffMember, day: dt.date) -> str:
     return url_for("schedule.staff_day", staff_id=member.id, date=day.isoformat())
 
 
-def week_page(member: StaffMember) -> str:
+def week_page(member: StaffMember, feed: FeedPanel | None = None) -> str:
     week = load_week(member)
     grid = week_grid(week)
     own = member.id == current_staff().id
@@ -166,7 +170,7 @@ def week_page(member: StaffMember) -> str:
             endpoint, date=(week.monday + dt.timedelta(days=7)).isoformat(), **endpoint_args
         ),
         today_url=url_for(endpoint, **endpoint_args),
-        feed=None,
+        feed=(feed or feed_panel(FeedOwnerKind.STAFF, member.id)) if own else None,
     )
 
 
@@ -203,6 +207,24 @@ def day_page(member: StaffMember) -> str:
 @signed_in
 def week() -> str:
     return week_page(current_staff())
+
+
+@bp.post("/my/feed")
+@signed_in
+def feed() -> str | Response:
+    """A new subscribe link for my own schedule, shown once on my week."""
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("schedule.week"))
+    member = current_staff()
+    return week_page(member, issue_link(FeedOwnerKind.STAFF, member.id, with_qr=False))
+
+
+@bp.post("/my/feed/revoke")
+@signed_in
+def feed_revoke() -> Response:
+    if ActionForm().validate_on_submit() and revoke_link(FeedOwnerKind.STAFF, current_staff().id):
+        flash("Your calendar link is switched off.", "success")
+    return redirect(url_for("schedule.week") + "#feed-title")
 
 
 @bp.get("/my/day")
