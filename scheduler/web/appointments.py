@@ -14,6 +14,7 @@ from ..booking.appointments import TRANSITIONS
 from ..clock import now
 from ..db import db, write_transaction
 from ..errors import Conflict, DomainError, NotFound
+from ..feeds.render import render_appointment_ics
 from ..models import Appointment, AuditEntry
 from ..reminders.admin import list_for_appointment
 from .forms.appointments import CancelForm, StatusForm
@@ -86,6 +87,22 @@ def show(appointment_id: int) -> str:
         reminders=list_for_appointment(db.session, appointment.id),
         may_resend=permissions.can_manage_clinic(actor),
     )
+
+
+@bp.get("/<int:appointment_id>.ics")
+@signed_in
+def ics(appointment_id: int) -> Response:
+    """The appointment as the patient's .ics file (at their privacy level), to hand over."""
+    appointment = load(appointment_id)
+    data = render_appointment_ics(db.session, appointment)
+    return ics_response(data, f"appointment-{appointment.id}.ics")
+
+
+def ics_response(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/<int:appointment_id>/move", methods=["GET", "POST"])

@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 from flask import Blueprint, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
 
 from ..auth import permissions
 from ..db import db
 from ..errors import NotFound
+from ..feeds.render import render_course_ics
 from ..models import Appointment, AppointmentKind, Course, ProtocolVersion
+from .appointments import ics_response
 from .listings import Entry, load_entries
 from .login import allowed, current_staff
 from .params import MAX_ID
@@ -98,6 +101,14 @@ def show(course_id: int) -> str:
         dosing=AppointmentKind.DOSING,
         may_book=permissions.can_book(current_staff()),
     )
+
+
+@bp.get("/courses/<int:course_id>.ics")
+@allowed(may_read, "see courses")
+def ics(course_id: int) -> Response:
+    """The whole course as the patient's .ics file."""
+    course = load_course(course_id)
+    return ics_response(render_course_ics(db.session, course), f"course-{course.id}.ics")
 
 
 @bp.get("/patients/<int:patient_id>/courses/new")

@@ -33,6 +33,7 @@ def pages(scene: Scene) -> list[tuple[str, dict[str, int]]]:
         (f"/appointments/{scene.dosing.id}", everyone),
         (f"/appointments/{scene.integration.id}", everyone),
         (f"/appointments/{scene.dosing.id}/move", booking),
+        (f"/appointments/{scene.dosing.id}.ics", everyone),
         (f"/patients/{c.patient.id}/courses/new", booking),
         ("/admin", admin),
         ("/admin/locations", admin),

@@ -151,3 +151,13 @@ def test_care_staff_cannot_change_appointments(app, scene):
     assert client.post(url + "/cancel", data={"reason": "x"}).status_code == 403
     page = client.get(url).get_data(as_text=True)
     assert "Cancel this appointment" not in page and "Move" not in page
+
+
+def test_appointment_downloads_as_the_patients_ics(app, scene):
+    client = desk(app, scene)
+    response = client.get(f"/appointments/{scene.dosing.id}.ics")
+    body = response.get_data(as_text=True)
+    assert response.mimetype == "text/calendar"
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert "BEGIN:VCALENDAR" in body and scene.dosing.uid in body
+    assert scene.clinic.patient.last_name not in body  # minimal privacy by default
