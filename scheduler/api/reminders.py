@@ -52,7 +52,7 @@ class AppointmentReminders(MethodView):
 
 @blp.route("/reminders/failed")
 class FailedReminders(MethodView):
-    @blp.arguments(ListQuerySchema, location="query")
+    @blp.arguments(ListQuerySchema, location="query", unknown=None)
     @blp.response(200, ReminderSchema(many=True))
     @errors(blp, 403, 422)
     def get(self, query: dict[str, Any]) -> Any:
@@ -76,7 +76,7 @@ class ResendReminder(MethodView):
 
 @blp.route("/reminders/outbox")
 class Outbox(MethodView):
-    @blp.arguments(OutboxQuerySchema, location="query")
+    @blp.arguments(OutboxQuerySchema, location="query", unknown=None)
     @blp.response(200, OutboxMessageSchema(many=True))
     @errors(blp, 403, 422)
     def get(self, query: dict[str, Any]) -> Any:

@@ -9,6 +9,7 @@ import email.policy
 import functools
 import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -16,10 +17,27 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from werkzeug.security import generate_password_hash
 
-from scheduler.models import Reminder
+from scheduler.audit import Action
+from scheduler.auth import passwords
+from scheduler.booking import AppointmentRequest, book_appointment
+from scheduler.booking.changes import AppointmentChange, publish
+from scheduler.db import write_transaction
+from scheduler.models import (
+    AppointmentKind,
+    Course,
+    MessageKind,
+    Protocol,
+    ProtocolVersion,
+    Reminder,
+    ReminderChannel,
+    Route,
+    StaffPart,
+)
 from scheduler.reminders.channels import LogSmsBackend, SmtpChannel, parse_smtp_url
+from scheduler.reminders.scheduling import course_booked
 from scheduler.reminders.worker import ReminderWorker, WorkerSettings
 
 from ..conftest import NOW
@@ -30,10 +48,6 @@ SENDER = "Clinic <clinic@clinic.example.org>"
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every clinic makes four staff sign-ins; scrypt would cost most of each test's time."""
-    from werkzeug.security import generate_password_hash
-
-    from scheduler.auth import passwords
-
     cheap = functools.partial(generate_password_hash, method="pbkdf2:sha256:1000")
     monkeypatch.setattr(passwords, "generate_password_hash", cheap)
 
@@ -202,8 +216,6 @@ IV_DEFINITION = {
 
 
 def make_course(session, clinic, definition: dict | None = None, patient=None):
-    from scheduler.models import Course, Protocol, ProtocolVersion, Route
-
     protocol = Protocol(name=f"IV induction {uuid4_hex()}", route=Route.IV)
     session.add(protocol)
     session.flush()
@@ -223,20 +235,11 @@ def make_course(session, clinic, definition: dict | None = None, patient=None):
 
 
 def uuid4_hex() -> str:
-    import uuid
-
     return uuid.uuid4().hex[:8]
 
 
 def book_course(session, clinic, course, sessions, now):
     """Book ``sessions`` ([(kind, start), ...]) into ``course`` in one transaction."""
-    from scheduler.audit import Action
-    from scheduler.booking import AppointmentRequest, book_appointment
-    from scheduler.booking.changes import AppointmentChange, publish
-    from scheduler.db import write_transaction
-    from scheduler.models import AppointmentKind, StaffPart
-    from scheduler.reminders.scheduling import course_booked
-
     action = Action("course.book", None, now)
     booked = []
     with write_transaction(session):
@@ -284,10 +287,6 @@ def book_course(session, clinic, course, sessions, now):
 
 def insert_due(session, appointment, count: int, due_at: dt.datetime, prefix: str = "bulk"):
     """``count`` reminders of ``appointment`` due at ``due_at``, inserted in one statement."""
-    from sqlalchemy import insert
-
-    from scheduler.models import MessageKind, ReminderChannel
-
     values = [
         {
             "appointment_id": appointment.id,

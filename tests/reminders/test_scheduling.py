@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from scheduler.audit import Action
 from scheduler.booking import cancel_appointment, progress_appointment, reschedule_appointment
@@ -17,7 +18,8 @@ from scheduler.models import (
     ReminderChannel,
     ReminderStatus,
 )
-from scheduler.reminders.scheduling import course_booked, schedule_reminders
+from scheduler.reminders.policy import policy_for
+from scheduler.reminders.scheduling import course_booked, patient_changed, schedule_reminders
 
 from .conftest import book_course, make_course, rows
 
@@ -250,8 +252,6 @@ def test_course_booked_folds_booked_notices_into_the_welcome(make, session, now)
 
 
 def test_protocol_step_hours_and_instructions(make, session, now):
-    from scheduler.reminders.policy import policy_for
-
     clinic = make.clinic()
     definition = {
         "steps": [
@@ -279,8 +279,6 @@ def test_protocol_step_hours_and_instructions(make, session, now):
 
 @pytest.mark.parametrize("channel", [ReminderChannel.EMAIL])
 def test_dedupe_key_is_unique_in_the_database(make, session, channel):
-    from sqlalchemy.exc import IntegrityError
-
     clinic = make.clinic()
     make.appointment(clinic, start=make.local(clinic.location, D, 10))
     existing = session.scalars(select(Reminder)).first()
@@ -300,8 +298,6 @@ def test_dedupe_key_is_unique_in_the_database(make, session, channel):
 
 
 def test_patient_changes_replan_what_is_to_come(make, session, now):
-    from scheduler.reminders.scheduling import patient_changed
-
     clinic = make.clinic()
     make.appointment(clinic, start=make.local(clinic.location, D, 10))
     patient = clinic.patient
