@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed
 FLASK  := $(BIN)/flask --app scheduler
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Links printed and put in feeds/e-mails point at this server unless configured otherwise.
+export SCHEDULER_BASE_URL ?= http://$(HOST):$(PORT)
 # Test processes; the suite is database-bound, so two suit a 2-core machine.
 JOBS   ?= 2
 
