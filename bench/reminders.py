@@ -273,12 +273,13 @@ def run(
         f"p99 {p99:.1f} s, max {lateness[-1]:.1f} s; duplicates {duplicates}, lost {lost}"
         + (f"; {kills} kills (SIGKILL)" if kill_every else "")
     )
-    ok = lost == 0 and len(sent) == count and p99 < 60
+    ok = lost == 0 and len(sent) == count
     if kill_every:
+        # Killed workers' claims wait out the claim timeout: lateness is reported, not judged.
         ok = ok and duplicates <= kills
         print(f"  duplicates per kill: {duplicates}/{kills} (at most one each allowed)")
     else:
-        ok = ok and duplicates == 0
+        ok = ok and duplicates == 0 and p99 < 60
     return ok
 
 

@@ -153,7 +153,9 @@ def render_reminder(
     attachment = None
     if (
         reminder.channel == ReminderChannel.EMAIL
-        and reminder.kind in (MessageKind.BOOKED, MessageKind.MOVED)
+        # A cancellation's .ics carries STATUS:CANCELLED with a higher SEQUENCE: calendars that
+        # imported the booking drop the event.
+        and reminder.kind in (MessageKind.BOOKED, MessageKind.MOVED, MessageKind.CANCELLED)
         and reminder.appointment is not None
     ):
         attachment = appointment_ics(session, reminder.appointment)

@@ -131,6 +131,13 @@ def test_course_move_cancel_and_worker_restart(make, session, clock, make_worker
     event = Calendar.from_ical(ics.get_payload(decode=True)).walk("VEVENT")[0]
     assert event.decoded("dtstart") == utc(2026, 3, 6, 18) and str(event["uid"]) == dosing2.uid
     assert int(event["sequence"]) == 2
+    (cancelled_ics,) = log[7][1].attachments
+    cancelled_event = Calendar.from_ical(cancelled_ics.get_payload(decode=True)).walk("VEVENT")[0]
+    assert str(cancelled_event["status"]) == "CANCELLED"
+    assert str(cancelled_event["uid"]) == integration2.uid
+    assert [m.attachments for _w, m in log if not m.subject.startswith(("Moved", "Cancel"))] == [
+        []
+    ] * 7
     assert "No solid food for 6 hours before." in log[1][1].text  # the protocol's instructions
     assert "https://video.example.org/room1" in log[6][1].text  # the 1 h integration reminder
 
