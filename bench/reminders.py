@@ -194,9 +194,7 @@ def start_worker(url: str, smtp_port: int, claim_timeout: float) -> subprocess.P
 def sent_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(
-            conn.scalar(
-                select(func.count()).select_from(Reminder).where(Reminder.status == "sent")
-            )
+            conn.scalar(select(func.count()).select_from(Reminder).where(Reminder.status == "sent"))
             or 0
         )
 
@@ -254,9 +252,7 @@ def run(
 
     with engine.connect() as conn:
         sent = conn.execute(
-            select(Reminder.id, Reminder.due_at, Reminder.sent_at).where(
-                Reminder.status == "sent"
-            )
+            select(Reminder.id, Reminder.due_at, Reminder.sent_at).where(Reminder.status == "sent")
         ).all()
         ids = set(conn.scalars(select(Reminder.id)))
     received = Counter(line.split(" ", 1)[1].strip() for line in log.read_text().splitlines())
