@@ -19,6 +19,7 @@ import secrets
 import signal
 import socket
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
@@ -231,7 +233,22 @@ class ReminderWorker:
                 # The channel just failed for a message before this one: do not hammer it.
                 self._retry(session, row, claim.attempts, broken[row.channel], report)
                 continue
-            outcome = self._deliver(session, row, claim.attempts, report, templates)
+            try:
+                outcome = self._deliver(session, row, claim.attempts, report, templates)
+            except SQLAlchemyError:
+                raise  # the database itself is in trouble: end the run, claims are kept
+            except Exception as error:
+                # A bug with one message must not stop the others. The type only: messages of
+                # arbitrary exceptions may quote patient data.
+                log.error(
+                    "reminder %s: unexpected %s\n%s",
+                    row.id,
+                    type(error).__name__,
+                    "".join(traceback.format_tb(error.__traceback__)),
+                )
+                session.rollback()
+                self._retry(session, row, claim.attempts, f"error: {type(error).__name__}", report)
+                continue
             if isinstance(outcome, TransientFailure):
                 broken[row.channel] = str(outcome)
 

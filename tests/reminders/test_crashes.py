@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, func, select, text
 from scheduler.db import write_transaction
 from scheduler.models import Reminder, ReminderStatus
 from scheduler.reminders import claims
+from scheduler.reminders import worker as worker_module
 from scheduler.reminders.channels import Envelope
 from scheduler.reminders.rendering import render_reminder
 from scheduler.reminders.worker import message_id, recipient
@@ -173,3 +174,23 @@ def count_status(session, status) -> int:
     return int(
         session.scalar(select(func.count()).select_from(Reminder).where(Reminder.status == status))
     )
+
+
+def test_a_bug_with_one_message_does_not_stop_the_others(
+    make, session, clock, make_worker, smtp_server, monkeypatch
+):
+    clinic = make.clinic()
+    make.appointment(clinic, start=make.local(clinic.location, D, 10))
+    clock.set(utc(2026, 3, 3, 15, 0))  # the booked notice and the 48 h reminder are due
+    real = worker_module.render_reminder
+
+    def flaky(session, row, settings, templates=None):
+        if row.template == "appointment_booked":
+            raise KeyError("boom")
+        return real(session, row, settings, templates)
+
+    monkeypatch.setattr(worker_module, "render_reminder", flaky)
+    report = make_worker().run_once()
+    assert report.sent == 1 and report.retried == 1
+    (row,) = [r for r in rows(session) if r.kind == "booked"]
+    assert row.status == "pending" and row.last_error == "error: KeyError"
