@@ -1,0 +1,167 @@
+"""In-memory indexes over an availability snapshot: busy spans per resource, and the local
+calendar (grid slots, opening hours, closures, working hours) per day, built once and cached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from ..models import Closure, OpeningHours, StaffMember
+from .availability import Availability, Interval
+from .timeline import MINUTE, wall_epoch, wall_exists
+
+Key = tuple[str, int]
+
+
+class BusyIndex:
+    """Merged, sorted busy spans per resource; ``free`` is one binary search."""
+
+    def __init__(self, spans: dict[Key, list[Interval]]) -> None:
+        self._starts: dict[Key, list[int]] = {}
+        self._ends: dict[Key, list[int]] = {}
+        for key, items in spans.items():
+            starts: list[int] = []
+            ends: list[int] = []
+            for s, e in sorted(items):
+                if ends and s <= ends[-1]:
+                    if e > ends[-1]:
+                        ends[-1] = e
+                    continue
+                starts.append(s)
+                ends.append(e)
+            self._starts[key] = starts
+            self._ends[key] = ends
+
+    def free(self, key: Key, start: int, end: int) -> bool:
+        starts = self._starts.get(key)
+        if not starts:
+            return True
+        k = bisect_left(starts, end) - 1
+        return k < 0 or self._ends[key][k] <= start
+
+    def spans(self, key: Key, start: int, end: int) -> list[Interval]:
+        """Busy spans of ``key`` overlapping [start, end)."""
+        starts = self._starts.get(key)
+        if not starts:
+            return []
+        ends = self._ends[key]
+        k = max(bisect_right(starts, start) - 1, 0)
+        found = []
+        while k < len(starts) and starts[k] < end:
+            if ends[k] > start:
+                found.append((starts[k], ends[k]))
+            k += 1
+        return found
+
+
+@dataclass
+class Day:
+    date: dt.date
+    weekday: int
+    start: int
+    end: int
+    closed: bool
+    opening: list[Interval]
+    #: Grid slots (epoch) inside opening hours, ascending, with their local minute of the day.
+    slots: list[int]
+    minutes: list[int]
+
+
+class Calendar:
+    """The location's days: grid slots in opening hours, closures, staff working hours."""
+
+    def __init__(self, availability: Availability, grid_minutes: int) -> None:
+        self.tz: ZoneInfo = availability.tz
+        self.grid = grid_minutes
+        self._opening: dict[int, list[tuple[dt.time, dt.time]]] = {}
+        hours: list[OpeningHours] = list(availability.location.opening_hours)
+        for h in hours:
+            self._opening.setdefault(h.weekday, []).append((h.opens, h.closes))
+        self._closures: list[Closure] = list(availability.closures)
+        self._working: dict[tuple[int, int], list[tuple[dt.time, dt.time]]] = {}
+        location_id = availability.location.id
+        self._staff: dict[int, StaffMember] = {m.id: m for m in availability.staff}
+        for member in availability.staff:
+            for h in member.working_hours:
+                if h.location_id == location_id:
+                    self._working.setdefault((member.id, h.weekday), []).append((h.starts, h.ends))
+        self._days: dict[dt.date, Day] = {}
+        self._work_days: dict[tuple[int, dt.date], list[Interval]] = {}
+
+    def date_of(self, epoch: int) -> dt.date:
+        return dt.datetime.fromtimestamp(epoch, self.tz).date()
+
+    def day(self, date: dt.date) -> Day:
+        found = self._days.get(date)
+        if found is None:
+            found = self._days[date] = self._build_day(date)
+        return found
+
+    def _interval(self, date: dt.date, opens: dt.time, closes: dt.time) -> Interval:
+        end_date = date + dt.timedelta(days=1) if closes == dt.time(0) else date
+        return wall_epoch(date, opens, self.tz), wall_epoch(end_date, closes, self.tz)
+
+    def _build_day(self, date: dt.date) -> Day:
+        tz = self.tz
+        start = wall_epoch(date, dt.time(0), tz)
+        end = wall_epoch(date + dt.timedelta(days=1), dt.time(0), tz)
+        closed = any(c.starts_on <= date <= c.ends_on for c in self._closures)
+        opening = sorted(
+            self._interval(date, o, c) for o, c in self._opening.get(date.weekday(), [])
+        )
+        slots: list[int] = []
+        minutes: list[int] = []
+        if opening and not closed:
+            first = min(s for s, _ in opening)
+            last = max(e for _, e in opening)
+            steady = end - start == 86400 and self._same_offset(start, end)
+            for minute in range(0, 24 * 60, self.grid):
+                if steady:
+                    candidates = [start + minute * MINUTE]
+                else:
+                    clock = dt.time(minute // 60, minute % 60)
+                    found = (wall_exists(date, clock, tz, 0), wall_exists(date, clock, tz, 1))
+                    candidates = [e for e in dict.fromkeys(found) if e is not None]
+                for epoch in candidates:
+                    if epoch < first or epoch >= last or (slots and epoch <= slots[-1]):
+                        continue
+                    if any(s <= epoch < e for s, e in opening):
+                        slots.append(epoch)
+                        minutes.append(minute)
+        return Day(date, date.weekday(), start, end, closed, opening, slots, minutes)
+
+    def _same_offset(self, start: int, end: int) -> bool:
+        a = dt.datetime.fromtimestamp(start, self.tz).utcoffset()
+        b = dt.datetime.fromtimestamp(end - 1, self.tz).utcoffset()
+        return a == b
+
+    def open_for(self, day: Day, start: int, end: int) -> bool:
+        return any(s <= start and end <= e for s, e in day.opening)
+
+    def working(self, staff_id: int, day: Day) -> list[Interval]:
+        key = (staff_id, day.date)
+        found = self._work_days.get(key)
+        if found is None:
+            found = [
+                self._interval(day.date, s, e)
+                for s, e in self._working.get((staff_id, day.weekday), [])
+            ]
+            self._work_days[key] = found
+        return found
+
+    def works(self, staff_id: int, day: Day, start: int, end: int) -> bool:
+        return any(s <= start and end <= e for s, e in self.working(staff_id, day))
+
+    def local_minute(self, epoch: int) -> int:
+        moment = dt.datetime.fromtimestamp(epoch, self.tz)
+        return moment.hour * 60 + moment.minute
+
+    def wall(self, date: dt.date, clock: dt.time) -> int:
+        return wall_epoch(date, clock, self.tz)
+
+
+def span_minutes(start: int, end: int) -> int:
+    return (end - start) // MINUTE

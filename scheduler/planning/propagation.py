@@ -1,0 +1,189 @@
+"""Bounds on every element's start, narrowed until the protocol's rules and each element's
+possible slots agree (bound consistency on the course's time network).
+
+Each unplaced element gets a range [lo, hi]. Rules narrow ranges both ways ("at most 7 days
+after dosing 2" caps dosing 3 and also raises dosing 2's floor to a week before dosing 3's),
+and each bound then snaps to the nearest slot where the element could stand on its own (clinic
+open, the patient and some room and staff free in the database). A week with no free chair
+thus pushes a whole series past it in a few rounds instead of a search through every slot.
+
+Everything here only ever removes times no plan can use, so a search that trusts the ranges
+stays complete. Wall-clock spans are widened by an hour when inverted, for clock changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from ..protocols.spans import Span
+from .shape import After, Element, InWeeks, SameDay, Within
+from .timeline import HOUR, local_date, midnight
+
+#: Rounds of narrowing before settling for the ranges found so far (still valid, less narrow).
+MAX_ROUNDS = 60
+
+Snap = Callable[[int, int, int], int | None]
+
+
+def _back(span: Span, moment: int, tz, widen: int) -> int:  # type: ignore[no-untyped-def]
+    value = span.add_epoch(moment, tz, -1)
+    return value if span.elapsed else value + widen
+
+
+class Ranges:
+    """The narrowing itself; ``Search`` supplies which elements are settled and the snapping."""
+
+    def __init__(
+        self,
+        elements: tuple[Element, ...],
+        tz,  # type: ignore[no-untyped-def]
+        settled: dict[int, int],
+        watch: list[list[tuple[Element, object]]],
+        lo: list[int],
+        hi: list[int],
+        snap_up: Snap,
+        snap_down: Snap,
+        horizon: int,
+    ) -> None:
+        self.elements = elements
+        self.tz = tz
+        self.settled = settled
+        self.watch = watch
+        self.lo = lo
+        self.hi = hi
+        self.snap_up = snap_up
+        self.snap_down = snap_down
+        self.horizon = horizon
+        #: The element found empty, its range then, whether its rules contradict each other
+        #: (rather than no slot being free), and whether only the horizon made it so.
+        self.empty: int | None = None
+        self.empty_range: tuple[int, int] = (0, 0)
+        self.contradiction = False
+        self.by_horizon = False
+        #: The longest stretch a bound jumped over because the element could not stand
+        #: anywhere in it: (element, from, to). It usually explains a contradiction.
+        self.widest_gap: tuple[int, int, int] | None = None
+
+    def _raise_lo(self, k: int, value: int) -> bool:
+        if value > self.lo[k]:
+            if k in self.settled:
+                if value > self.settled[k]:
+                    self._fail(k)
+                return False
+            self.lo[k] = value
+            return True
+        return False
+
+    def _lower_hi(self, k: int, value: int) -> bool:
+        if value < self.hi[k]:
+            if k in self.settled:
+                if value < self.settled[k]:
+                    self._fail(k)
+                return False
+            self.hi[k] = value
+            return True
+        return False
+
+    def _fail(self, k: int, contradiction: bool = True) -> None:
+        if self.empty is None:
+            self.empty = k
+            self.empty_range = (self.lo[k], self.hi[k])
+            self.contradiction = contradiction
+            self.by_horizon = self.hi[k] >= self.horizon
+
+    def _snap(self, k: int) -> bool:
+        if self.lo[k] > self.hi[k]:
+            self._fail(k)
+            return False
+        up = self.snap_up(k, self.lo[k], self.hi[k])
+        if up is None:
+            self._fail(k, contradiction=False)
+            return False
+        self._gap(k, self.lo[k], up)
+        self.lo[k] = up
+        if self.hi[k] < self.horizon:
+            down = self.snap_down(k, self.hi[k], self.lo[k])
+            if down is None:
+                self._fail(k, contradiction=False)
+                return False
+            self._gap(k, down + 1, self.hi[k] + 1)
+            self.hi[k] = down
+        return True
+
+    def _gap(self, k: int, start: int, end: int) -> None:
+        widest = self.widest_gap
+        if end - start > 0 and (widest is None or end - start > widest[2] - widest[1]):
+            self.widest_gap = (k, start, end)
+
+    def run(self, changed: set[int] | None = None) -> bool:
+        """Narrow until nothing changes. ``changed``: the elements whose ranges changed since
+        the ranges given were last narrowed (None: all, from scratch)."""
+        if changed is None:
+            changed = set(range(len(self.elements)))
+            for k in range(len(self.elements)):
+                if k not in self.settled and not self._snap(k):
+                    return False
+        for _round in range(MAX_ROUNDS):
+            if not changed:
+                break
+            touched: set[int] = set()
+            done: set[int] = set()
+            for k in sorted(changed):
+                for element, c in self.watch[k]:
+                    if id(c) in done:
+                        continue
+                    done.add(id(c))
+                    touched |= self._narrow(element, c)
+                    if self.empty is not None:
+                        return False
+            for k in sorted(touched):
+                if k not in self.settled and not self._snap(k):
+                    return False
+            changed = touched
+        return True
+
+    def _narrow(self, element: Element, c) -> set[int]:  # type: ignore[no-untyped-def]
+        j = element.index
+        lo, hi, tz = self.lo, self.hi, self.tz
+        touched: set[int] = set()
+
+        def up(k: int, value: int) -> None:
+            if self._raise_lo(k, value):
+                touched.add(k)
+
+        def down(k: int, value: int) -> None:
+            if self._lower_hi(k, value):
+                touched.add(k)
+
+        if isinstance(c, After):
+            k = c.other
+            extra = self.elements[k].seconds if c.anchor == "end" else 0
+            up(j, c.low.add_epoch(lo[k] + extra, tz))
+            down(k, _back(c.low, hi[j], tz, HOUR) - extra)
+            if c.high is not None:
+                down(j, c.high.add_epoch(hi[k] + extra, tz))
+                up(k, _back(c.high, lo[j], tz, -HOUR) - extra)
+        elif isinstance(c, Within):
+            f = c.first
+            down(j, c.span.add_epoch(hi[f], tz) - element.seconds)
+            up(f, _back(c.span, lo[j] + element.seconds, tz, -HOUR))
+        elif isinstance(c, InWeeks):
+            f = c.first
+            day_f_lo, day_f_hi = local_date(lo[f], tz), local_date(min(hi[f], self.horizon), tz)
+            up(j, midnight(day_f_lo + dt.timedelta(days=7 * (c.low - 1)), tz))
+            day_j_hi = local_date(min(hi[j], self.horizon), tz)
+            down(f, midnight(day_j_hi - dt.timedelta(days=7 * (c.low - 1) - 1), tz) - 1)
+            if c.high is not None:
+                down(j, midnight(day_f_hi + dt.timedelta(days=7 * c.high), tz) - 1)
+                day_j_lo = local_date(lo[j], tz)
+                up(f, midnight(day_j_lo - dt.timedelta(days=7 * c.high - 1), tz))
+        elif isinstance(c, SameDay):
+            k = c.other
+            up(j, midnight(local_date(lo[k], tz), tz))
+            day_k_hi = local_date(min(hi[k], self.horizon), tz)
+            down(j, midnight(day_k_hi + dt.timedelta(days=1), tz) - element.seconds)
+            up(k, midnight(local_date(lo[j], tz), tz))
+            day_j_hi = local_date(min(hi[j], self.horizon), tz)
+            down(k, midnight(day_j_hi + dt.timedelta(days=1), tz) - 1)
+        return touched
