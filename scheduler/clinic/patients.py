@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..audit import Action
 from ..errors import ValidationFailed
 from ..models import Appointment, Course, Patient
+from ..reminders.scheduling import patient_changed
 from .records import apply, audit, delete, refuse_if_used, view
 from .weekly import check_timezone
 
@@ -31,6 +32,19 @@ FIELDS = (
 )
 #: Snapshots leave out free-text notes: the audit log records that they changed, not what.
 AUDITED = tuple(f for f in FIELDS if f != "notes")
+#: Fields that decide when and how reminders reach the patient.
+REMINDER_FIELDS = frozenset(
+    {
+        "email",
+        "phone",
+        "timezone",
+        "remind_by_email",
+        "remind_by_sms",
+        "reminder_overrides",
+        "quiet_hours_start",
+        "quiet_hours_end",
+    }
+)
 
 
 def snapshot(patient: Patient) -> dict[str, Any]:
@@ -61,6 +75,8 @@ def update_patient(
     after = snapshot(patient)
     if after != before or patient.notes != notes_before:
         audit(session, action, "patient", patient.id, before, after, "update")
+    if any(before.get(f) != after.get(f) for f in REMINDER_FIELDS):
+        patient_changed(session, patient, action)
     return patient
 
 

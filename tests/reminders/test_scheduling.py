@@ -317,3 +317,25 @@ def test_patient_changes_replan_what_is_to_come(make, session, now):
     found = by_key(session)
     assert found[("reminder", 2880, "email")].status == "skipped"
     assert found[("booked", None, "email")].skip_reason == "the patient's preferences changed"
+
+
+def test_editing_a_patient_through_the_clinic_domain_replans_reminders(make, session, now):
+    from scheduler.clinic.patients import update_patient
+
+    clinic = make.clinic()
+    make.appointment(clinic, start=make.local(clinic.location, D, 10))
+    with write_transaction(session):
+        update_patient(
+            session,
+            Action("patient.update", None, now),
+            clinic.patient,
+            {"timezone": "Europe/Berlin", "remind_by_sms": True},
+        )
+    found = by_key(session)
+    assert found[("reminder", 120, "email")].due_at == utc(2026, 3, 5, 13, 0)
+    assert found[("reminder", 120, "sms")].status == "pending"
+    with write_transaction(session):
+        update_patient(
+            session, Action("patient.update", None, now), clinic.patient, {"remind_by_email": False}
+        )
+    assert by_key(session)[("reminder", 2880, "email")].status == "skipped"
