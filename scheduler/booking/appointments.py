@@ -196,6 +196,10 @@ def reschedule_appointment(
             AppointmentStaff(staff_id=m.id, staff=m, part=part) for m, part in participants
         ]
     if snapshot(appointment) == before:
+        if appointment.is_live and not appointment.claims:
+            # Released by ``reschedule_appointments`` and not moved after all: hold them again.
+            sync_claims(session, appointment)
+            flush_claims(session, [appointment], ZoneInfo(appointment.location.timezone))
         return appointment
     check_rules(session, appointment, participants, room_kinds=room_kinds)
     _bump(appointment, action)
@@ -213,6 +217,53 @@ def reschedule_appointment(
     )
     publish(session, AppointmentChange("rescheduled", appointment, action, before=before_state))
     return appointment
+
+
+@dataclass
+class Move:
+    """One appointment's new time (and room or staff) within a move of several."""
+
+    appointment: Appointment
+    starts_at: dt.datetime
+    ends_at: dt.datetime | None = None
+    room_id: int | None = None
+    staff: Sequence[tuple[int, StaffPart]] | None = None
+    room_kinds: frozenset[str] | None = None
+
+
+def reschedule_appointments(
+    session: Session, moves: Sequence[Move], action: Action, *, allow_past: bool = False
+) -> list[Appointment]:
+    """Move several appointments as one change (a session with its pair and those after it).
+
+    Their claims are released first, so an appointment may take a time another one of the
+    same move is leaving; each is then checked against everything else, including the new
+    times of those moved before it, so the result holds no overlap. Each appointment gets its
+    own revision and audit entry, all under ``action``.
+    """
+    for move in moves:
+        _require_status(
+            move.appointment, {AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED}, "moved"
+        )
+    if len({m.appointment.id for m in moves}) != len(moves):
+        raise ValidationFailed({"moves": "an appointment is listed twice"})
+    for move in moves:
+        move.appointment.claims.clear()
+    session.flush()
+    return [
+        reschedule_appointment(
+            session,
+            move.appointment,
+            action,
+            starts_at=move.starts_at,
+            ends_at=move.ends_at,
+            room_id=move.room_id,
+            staff=move.staff,
+            room_kinds=move.room_kinds,
+            allow_past=allow_past,
+        )
+        for move in moves
+    ]
 
 
 def cancel_appointment(

@@ -541,7 +541,10 @@ class Search:
     ) -> list[int]:
         positions = range(a, b)
         if target is not None:
-            return sorted(positions, key=lambda k: (abs(day.slots[k] - target), day.slots[k]))
+            # Around the target day, at the target's time of day: a moved session keeps its
+            # hour on the wall clock where it can.
+            minute = self.ctx.calendar.local_minute(target)
+            return sorted(positions, key=lambda k: (abs(day.minutes[k] - minute), k))
         if anchor is not None:
             return sorted(positions, key=lambda k: (abs(day.minutes[k] - anchor), k))
         return list(positions)
@@ -599,13 +602,22 @@ class Search:
                 yield p
 
     def _fixed(self, i: int) -> Iterator[Placement]:
+        """A fixed element stays; it only fails when a movable one's rules or reservations
+        now collide with it."""
         p = self.problem.fixed[i]
         element = self.elements[i]
+        culprits = self.conflicts[i]
         for c in element.constraints:
             movable = [r for r in c.refs if self.movable[r]]
             if movable and c.broken(p.start, p.end, self.placed, self.tz):
-                self.conflicts[i].update(movable)
+                culprits.update(movable)
                 return
+        for key, s, e in self._keys(i, p):
+            for a, b, owner in self.overlay.get(key, ()):
+                if a < e and s < b:
+                    if self.movable[owner]:
+                        culprits.add(owner)
+                    return
         yield p
 
     def _keep(self, i: int, p: Placement, filters: list[Constraint]) -> Placement | None:

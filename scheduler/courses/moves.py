@@ -1,0 +1,425 @@
+"""Moving a course's appointment with everything that must follow it, and cancelling a session
+with or without its pair.
+
+``preview_move`` plans the move without writing: the appointment at its new time, its paired
+session re-planned relative to it, and each later session kept where it is unless its spacing
+now fails (then moved as close as possible to where it was, shifted like the first). The
+preview lists every appointment that would move and carries a signed token of exactly those
+moves and of the course as it was; ``apply_moves`` books exactly that, or answers 409 if
+anything in the course changed since.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
+
+from ..audit import Action
+from ..booking import Move, cancel_appointment, get_appointment, reschedule_appointments
+from ..errors import Conflict, ValidationFailed
+from ..models import (
+    ROOM_KINDS_FOR,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    CourseStatus,
+    StaffPart,
+)
+from ..planning import Element, Pin, Placement, Preferences, Shape, from_epoch, to_epoch
+from .state import (
+    CourseState,
+    Request,
+    course_state,
+    element_appointments,
+    get_course,
+    live_wanted,
+    placement_of,
+    run_planner,
+    shape_of,
+)
+
+StaffList = tuple[tuple[int, StaffPart], ...]
+MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
+TOKEN_SALT = "course-move-preview"
+
+
+@dataclass(frozen=True)
+class PlannedMove:
+    appointment_id: int
+    revision: int
+    title: str
+    old_start: dt.datetime
+    old_end: dt.datetime
+    old_room_id: int
+    old_staff: tuple[tuple[int, StaffPart], ...]
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    room_id: int
+    staff: tuple[tuple[int, StaffPart], ...]
+    #: Why it moves: "requested", "pair", or "spacing" (a later session whose rules failed).
+    reason: str
+
+
+@dataclass(frozen=True)
+class MovePreview:
+    appointment_id: int
+    course_id: int | None
+    moves: tuple[PlannedMove, ...]
+    #: (appointment id, revision) of every live appointment of the course when previewed.
+    basis: tuple[tuple[int, int], ...]
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "appointment_id": self.appointment_id,
+            "course_id": self.course_id,
+            "basis": [list(b) for b in self.basis],
+            "moves": [
+                {
+                    "id": m.appointment_id,
+                    "revision": m.revision,
+                    "starts_at": m.starts_at.isoformat(),
+                    "ends_at": m.ends_at.isoformat(),
+                    "room_id": m.room_id,
+                    "staff": [[s, p.value] for s, p in m.staff],
+                }
+                for m in self.moves
+            ],
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        text = json.dumps(self.payload(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def token(self, secret: str) -> str:
+        return URLSafeSerializer(secret, salt=TOKEN_SALT).dumps(self.payload())  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class ApprovedMoves:
+    """A preview's moves as read back from its token."""
+
+    appointment_id: int
+    course_id: int | None
+    basis: tuple[tuple[int, int], ...]
+    moves: tuple[
+        tuple[int, int, dt.datetime, dt.datetime, int, tuple[tuple[int, StaffPart], ...]], ...
+    ]
+
+
+def read_token(token: str, secret: str, appointment_id: int) -> ApprovedMoves:
+    try:
+        data = URLSafeSerializer(secret, salt=TOKEN_SALT).loads(token)
+        moves = tuple(
+            (
+                int(m["id"]),
+                int(m["revision"]),
+                dt.datetime.fromisoformat(m["starts_at"]),
+                dt.datetime.fromisoformat(m["ends_at"]),
+                int(m["room_id"]),
+                tuple((int(s), StaffPart(p)) for s, p in m["staff"]),
+            )
+            for m in data["moves"]
+        )
+        approved = ApprovedMoves(
+            appointment_id=int(data["appointment_id"]),
+            course_id=data["course_id"],
+            basis=tuple((int(a), int(b)) for a, b in data["basis"]),
+            moves=moves,
+        )
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise ValidationFailed({"token": "not a preview token of this clinic"}) from None
+    if approved.appointment_id != appointment_id:
+        raise ValidationFailed({"token": "this preview is for another appointment"})
+    return approved
+
+
+def preview_move(
+    session: Session,
+    appointment: Appointment,
+    *,
+    starts_at: dt.datetime,
+    room_id: int | None,
+    staff: list[tuple[int, StaffPart]] | None,
+    now: dt.datetime,
+) -> MovePreview:
+    """Plan moving ``appointment`` to ``starts_at`` with everything that must follow."""
+    if appointment.status not in MOVABLE:
+        raise Conflict(
+            f"Appointment {appointment.id} is {appointment.status.value.replace('_', ' ')} "
+            "and cannot be moved",
+            rule="status",
+        )
+    if starts_at.tzinfo is None:
+        raise ValidationFailed({"starts_at": "must include a UTC offset"})
+    if starts_at < now:
+        raise ValidationFailed({"starts_at": "must be in the future"})
+    if staff is not None and sorted(p for _, p in staff) != sorted(
+        p.part for p in appointment.participants
+    ):
+        raise ValidationFailed({"staff": "give the same parts the appointment has"})
+    if appointment.course_id is None:
+        return _preview_single(session, appointment, starts_at, room_id, staff, now)
+    course = get_course(session, appointment.course_id)
+    if course.status != CourseStatus.ACTIVE:
+        raise Conflict(
+            f"Course {course.id} is {course.status.value}; resume it before moving sessions",
+            rule="course_status",
+        )
+    state = course_state(session, course)
+    shape = shape_of(state.definition, live_wanted(state))
+    standing = element_appointments(shape, state)
+    index_of = {a.id: i for i, a in standing.items()}
+    if appointment.id not in index_of:
+        return _preview_single(session, appointment, starts_at, room_id, staff, now)
+    moved = index_of[appointment.id]
+    delta = to_epoch(starts_at) - to_epoch(appointment.starts_at)
+    boundary = min(appointment.starts_at, starts_at)
+    pair = next((e.index for e in shape.elements if e.pair_of == moved), None)
+    fixed: dict[int, Placement] = {}
+    current: dict[int, Placement] = {}
+    targets: dict[int, int] = {}
+    for i, a in standing.items():
+        if i == moved:
+            continue
+        follows = i == pair or a.starts_at > boundary
+        if a.status in MOVABLE and a.starts_at >= now and follows:
+            current[i] = placement_of(a)
+            targets[i] = current[i].start + delta
+        else:
+            fixed[i] = placement_of(a)
+    if pair is not None and pair in current:
+        # The pair is re-planned relative to the session: it follows by the same shift.
+        current.pop(pair)
+    pin = Pin(
+        start=to_epoch(starts_at),
+        room_id=room_id,
+        staff=tuple(staff) if staff is not None else None,
+        prefer_room=appointment.room_id,
+        prefer_staff=tuple((p.staff_id, p.part) for p in appointment.participants),
+    )
+    request = Request(
+        shape=shape,
+        preferences=state.preferences,
+        earliest=now,
+        fixed=fixed,
+        pinned={moved: pin},
+        current=current,
+        targets=targets,
+        order="target",
+        quality=False,
+        own_appointments={a.id for a in standing.values()},
+        reach=max(starts_at, max(a.starts_at for a in standing.values())),
+    )
+    plan = run_planner(
+        session, location_id=course.location_id, patient_id=course.patient_id, request=request
+    )
+    title = shape.elements[moved].title
+    if not plan.complete:
+        assert plan.failure is not None
+        raise Conflict(
+            f"Cannot move {title}: {plan.failure.message}",
+            rule="move",
+            details={"failing": plan.failure.key},
+        )
+    changed = {
+        i for i, a in standing.items() if plan.placements[i] != placement_of(a)
+    }
+    moves: list[PlannedMove] = []
+    for i, a in sorted(standing.items(), key=lambda kv: kv[1].starts_at):
+        new = plan.placements[i]
+        assert new is not None
+        if i not in changed:
+            continue
+        session_of = shape.elements[i].pair_of
+        reason = (
+            "requested" if i == moved else "pair" if session_of in changed else "spacing"
+        )
+        moves.append(_planned(a, shape.elements[i], new, reason))
+    if not moves:
+        raise ValidationFailed({"starts_at": "that is where the appointment is already"})
+    return MovePreview(
+        appointment_id=appointment.id,
+        course_id=course.id,
+        moves=tuple(sorted(moves, key=lambda m: (m.reason != "requested", m.starts_at))),
+        basis=_basis(state),
+    )
+
+
+def _basis(state: CourseState) -> tuple[tuple[int, int], ...]:
+    return tuple(sorted((a.id, a.revision) for a in state.appointments))
+
+
+def _planned(a: Appointment, element: Element, new: Placement, reason: str) -> PlannedMove:
+    return PlannedMove(
+        appointment_id=a.id,
+        revision=a.revision,
+        title=element.title,
+        old_start=a.starts_at,
+        old_end=a.ends_at,
+        old_room_id=a.room_id,
+        old_staff=tuple(sorted((p.staff_id, p.part) for p in a.participants)),
+        starts_at=from_epoch(new.start),
+        ends_at=from_epoch(new.end),
+        room_id=new.room_id,
+        staff=tuple(sorted(new.staff)),
+        reason=reason,
+    )
+
+
+def _preview_single(
+    session: Session,
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    room_id: int | None,
+    staff: list[tuple[int, StaffPart]] | None,
+    now: dt.datetime,
+) -> MovePreview:
+    """An appointment outside a course moves alone, checked by the same planner rules."""
+    kind = appointment.kind
+    parts = tuple(sorted(p.part for p in appointment.participants))
+    minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    element = Element(
+        index=0,
+        key=f"{kind.value}-1",
+        step_key=kind.value,
+        kind=kind,
+        sequence=1,
+        of=None,
+        label=kind.value,
+        minutes=minutes,
+        buffer_minutes=appointment.buffer_minutes,
+        room_kinds=tuple(sorted(ROOM_KINDS_FOR[AppointmentKind(kind)])),
+        parts=parts,
+        pair_of=None,
+    )
+    shape = Shape((element,))
+    pin = Pin(
+        start=to_epoch(starts_at),
+        room_id=room_id,
+        staff=tuple(staff) if staff is not None else None,
+        prefer_room=appointment.room_id,
+        prefer_staff=tuple((p.staff_id, p.part) for p in appointment.participants),
+    )
+    request = Request(
+        shape=shape,
+        preferences=Preferences(),
+        earliest=now,
+        pinned={0: pin},
+        quality=False,
+        own_appointments={appointment.id},
+        reach=starts_at,
+    )
+    plan = run_planner(
+        session,
+        location_id=appointment.location_id,
+        patient_id=appointment.patient_id,
+        request=request,
+    )
+    if not plan.complete or plan.placements[0] is None:
+        assert plan.failure is not None
+        raise Conflict(f"Cannot move this appointment: {plan.failure.message}", rule="move")
+    move = _planned(appointment, element, plan.placements[0], "requested")
+    return MovePreview(
+        appointment_id=appointment.id,
+        course_id=None,
+        moves=(move,),
+        basis=((appointment.id, appointment.revision),),
+    )
+
+
+def apply_moves(session: Session, action: Action, approved: ApprovedMoves) -> list[Appointment]:
+    """Book exactly the previewed moves, or raise ``Conflict`` if anything changed since."""
+    current: dict[int, int] = {}
+    if approved.course_id is not None:
+        course = get_course(session, approved.course_id, lock=True)
+        if course.status != CourseStatus.ACTIVE:
+            raise Conflict(f"Course {course.id} is {course.status.value}", rule="stale_preview")
+        current = dict(_basis(course_state(session, course)))
+    else:
+        a = get_appointment(session, approved.appointment_id)
+        current = {a.id: a.revision} if a.is_live else {}
+    if current != dict(approved.basis):
+        changed = sorted(
+            set(current.items()).symmetric_difference(approved.basis), key=lambda kv: kv[0]
+        )
+        ids = ", ".join(str(i) for i in dict(changed))
+        raise Conflict(
+            f"The course changed since the preview (appointments {ids}); preview again",
+            rule="stale_preview",
+            details={"changed": sorted(dict(changed))},
+        )
+    kinds = _room_kinds(session, approved.course_id)
+    moves: list[Move] = []
+    for appointment_id, revision, start, end, room_id, staff in approved.moves:
+        appointment = get_appointment(session, appointment_id, lock=True)
+        if appointment.revision != revision:
+            raise Conflict(
+                f"Appointment {appointment_id} changed since the preview; preview again",
+                rule="stale_preview",
+            )
+        moves.append(
+            Move(
+                appointment=appointment,
+                starts_at=start,
+                ends_at=end,
+                room_id=room_id,
+                staff=list(staff),
+                room_kinds=kinds.get(appointment.step_key or ""),
+            )
+        )
+    # Earlier first: the booking checks then meet the rest of the course in its new order.
+    moves.sort(key=lambda m: m.starts_at)
+    return reschedule_appointments(session, moves, action)
+
+
+def _room_kinds(session: Session, course_id: int | None) -> dict[str, frozenset[str]]:
+    """Each protocol step's room kinds (narrower than an appointment kind's), by step key."""
+    if course_id is None:
+        return {}
+    definition = course_state(session, get_course(session, course_id)).definition
+    kinds: dict[str, frozenset[str]] = {}
+    for step in definition.steps:
+        kinds[step.key] = frozenset(step.room_kinds)
+        if step.pairing is not None:
+            kinds[step.pairing.key] = frozenset(step.pairing.room_kinds)
+    return kinds
+
+
+def cancel_session(
+    session: Session,
+    action: Action,
+    appointment: Appointment,
+    reason: str,
+    keep_pair: bool | None,
+) -> list[Appointment]:
+    """Cancel an appointment; for a session with a live pair, ``keep_pair`` says whether its
+    integration session stays (it keeps pointing at the cancelled session) or goes too."""
+    pair = None
+    if appointment.course_id is not None:
+        state = course_state(session, get_course(session, appointment.course_id))
+        pair = next(
+            (a for a in state.appointments if a.paired_with_id == appointment.id and a.is_live),
+            None,
+        )
+    if pair is not None and pair.status in MOVABLE and keep_pair is None:
+        raise ValidationFailed(
+            {
+                "keep_integration": (
+                    f"appointment {appointment.id} has a paired session ({pair.id}): "
+                    "say whether to keep it"
+                )
+            }
+        )
+    cancelled = [cancel_appointment(session, appointment, action, reason)]
+    if pair is not None and pair.status in MOVABLE and not keep_pair:
+        cancelled.append(
+            cancel_appointment(session, pair, action, f"Its session was cancelled: {reason}")
+        )
+    return cancelled
