@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 from scheduler.models import (
     Appointment,
     AppointmentKind,
+    AppointmentStatus,
+    Course,
     Location,
     Patient,
     ResourceClaim,
@@ -34,6 +36,18 @@ def test_demo_loads_once_with_a_realistic_clinic(runner, session):
     assert {AppointmentKind.DOSING, AppointmentKind.INTEGRATION} <= kinds
     appointments = session.scalar(select(func.count(Appointment.id)))
     assert appointments >= 100
+    # Booked as courses by the planner: every session belongs to one, every integration
+    # session is paired with its dose, and the seeded protocols are all in use.
+    assert session.scalar(select(func.count(Course.id))) >= 15
+    assert not session.scalar(
+        select(func.count(Appointment.id)).where(Appointment.course_id.is_(None))
+    )
+    unpaired = select(func.count(Appointment.id)).where(
+        Appointment.kind == AppointmentKind.INTEGRATION, Appointment.paired_with_id.is_(None)
+    )
+    assert not session.scalar(unpaired)
+    statuses = set(session.scalars(select(Appointment.status).distinct()))
+    assert {AppointmentStatus.COMPLETED, AppointmentStatus.SCHEDULED} <= statuses
     # Every live appointment holds its claims, so the database guards the demo too.
     assert session.scalar(select(func.count(ResourceClaim.id))) >= 3 * appointments
 

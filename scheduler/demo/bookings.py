@@ -1,31 +1,66 @@
-"""A few weeks of appointments for the demo clinic: induction series, past and upcoming."""
+"""A few weeks of treatment courses for the demo clinic, planned and booked by the planner.
+
+Courses that began before today are booked "as of" the day they would have been booked, so
+every rule (and the reminders' notion of what was already due) holds as it would have then;
+their sessions that have ended are then marked completed, with a no-show here and there.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..audit import Action
-from ..booking import AppointmentRequest, book_appointment
-from ..errors import Conflict
+from ..booking import progress_appointment
+from ..courses import book_course, new_course, plan_new_course
 from ..models import (
     Appointment,
-    AppointmentKind,
     AppointmentStatus,
     Location,
     Patient,
     Role,
-    RoomKind,
     StaffMember,
-    StaffPart,
 )
+from ..planning import Preferences
+from ..protocols.seed import seed_protocols
 
-SERIES_PATIENTS = 18
-HOURS = (8, 9, 10, 11, 13, 14, 15, 16)
+
+@dataclass(frozen=True)
+class DemoCourse:
+    protocol: str
+    location: str
+    #: Days from today the course starts; negative: already under way.
+    start_in_days: int
+    weekdays: frozenset[int] | None = None
+    times: tuple[int, int] | None = None
+
+
+#: Protocol names as seeded (matched by prefix, so a renamed seed still loads).
+IV, IM, SPRAVATO, BOOSTER = "IV ketamine", "IM ketamine", "Esketamine", "Booster"
+
+COURSES = [
+    DemoCourse(IV, "ny", -20, frozenset({0, 2, 4}), (9, 13)),
+    DemoCourse(IV, "ny", -16),
+    DemoCourse(IV, "ny", -11, frozenset({0, 2, 4})),
+    DemoCourse(IV, "ny", -6, None, (12, 18)),
+    DemoCourse(IV, "ny", -2),
+    DemoCourse(IV, "ny", 3, frozenset({0, 2, 4}), (8, 12)),
+    DemoCourse(IV, "ny", 8),
+    DemoCourse(IM, "ny", -14),
+    DemoCourse(IM, "ny", 5),
+    DemoCourse(SPRAVATO, "ny", -9),
+    DemoCourse(SPRAVATO, "ny", 2, frozenset({1, 3})),
+    DemoCourse(BOOSTER, "ny", 6),
+    DemoCourse(IV, "berlin", -18, frozenset({0, 2, 4})),
+    DemoCourse(IV, "berlin", -4),
+    DemoCourse(IV, "berlin", 4),
+    DemoCourse(SPRAVATO, "berlin", -7),
+    DemoCourse(BOOSTER, "berlin", 10),
+]
 
 
 def book_demo_appointments(
@@ -36,147 +71,85 @@ def book_demo_appointments(
     patients: list[Patient],
     rng: random.Random,
 ) -> tuple[int, int]:
-    """Book induction series (evaluation, 6 infusions, each with integration) for some patients,
-    starting from three weeks ago to two weeks ahead. Returns (appointments, courses)."""
-    count = 0
-    for i, patient in enumerate(patients[:SERIES_PATIENTS]):
-        location = locations["ny"] if i % 3 else locations["berlin"]
-        offset = rng.randrange(-24, 15)
-        start_day = action.now.date() + dt.timedelta(days=offset)
-        count += _book_series(session, action, location, staff, patient, start_day, rng)
-    return count, 0
-
-
-def _book_series(
-    session: Session,
-    action: Action,
-    location: Location,
-    staff: list[StaffMember],
-    patient: Patient,
-    first_day: dt.date,
-    rng: random.Random,
-) -> int:
-    clinicians = _working_at(staff, location, Role.CLINICIAN)
-    therapists = _working_at(staff, location, Role.THERAPIST)
-    chairs = [r for r in location.rooms if r.kind == RoomKind.INFUSION_CHAIR]
-    talk_rooms = [
-        r for r in location.rooms if r.kind in {RoomKind.THERAPY_ROOM, RoomKind.TELEHEALTH}
-    ]
-    therapist = rng.choice(therapists)
-    booked = 0
-    evaluation_day = _weekday_on_or_before(first_day - dt.timedelta(days=2))
-    if _book_first_fit(
-        session,
-        action,
-        location,
-        patient,
-        AppointmentKind.EVALUATION,
-        evaluation_day,
-        60,
-        0,
-        talk_rooms[:1] + chairs[:0] + talk_rooms[1:],
-        [(c, StaffPart.EVALUATING_CLINICIAN) for c in clinicians],
-    ):
-        booked += 1
-    day = _weekday_on_or_after(first_day)
-    for _n in range(6):
-        dose = _book_first_fit(
-            session,
-            action,
-            location,
-            patient,
-            AppointmentKind.DOSING,
-            day,
-            100,
-            15,
-            chairs,
-            [(c, StaffPart.ADMINISTERING_CLINICIAN) for c in clinicians],
+    """Seed the protocols and book the demo's courses. Returns (appointments, courses)."""
+    seeded = {s.protocol.name: s.protocol for s in seed_protocols(session, action)}
+    by_location = {
+        key: [p for i, p in enumerate(patients) if (i % 3 != 0) == (key == "ny")]
+        for key in locations
+    }
+    appointments = 0
+    courses = 0
+    for n, spec in enumerate(COURSES):
+        protocol = next(p for name, p in seeded.items() if name.startswith(spec.protocol))
+        location = locations[spec.location]
+        patient = by_location[spec.location][n % len(by_location[spec.location])]
+        start_day = action.now.date() + dt.timedelta(days=spec.start_in_days)
+        booked_on = min(action.now, _at(start_day - dt.timedelta(days=5), 15))
+        when = Action("demo.book-course", _front_desk(staff, location), booked_on)
+        preferences = Preferences(
+            weekdays=spec.weekdays,
+            earliest_time=dt.time(spec.times[0]) if spec.times else None,
+            latest_time=dt.time(spec.times[1]) if spec.times else None,
+            therapist_id=_pick(rng, staff, location, Role.THERAPIST),
         )
-        if dose is None:
-            day = _weekday_on_or_after(day + dt.timedelta(days=1))
+        request = new_course(
+            session,
+            patient_id=patient.id,
+            location_id=location.id,
+            protocol_id=protocol.id,
+            protocol_version_id=None,
+            preferences=preferences,
+            earliest=_at(start_day, 0),
+            now=booked_on,
+        )
+        plan = plan_new_course(session, request)
+        if not plan.complete:
             continue
-        booked += 1
-        follow = _weekday_on_or_after(day + dt.timedelta(days=1))
-        pair = _book_first_fit(
-            session,
-            action,
-            location,
-            patient,
-            AppointmentKind.INTEGRATION,
-            follow,
-            50,
-            0,
-            talk_rooms,
-            [(therapist, StaffPart.THERAPIST)]
-            + [(t, StaffPart.THERAPIST) for t in therapists if t is not therapist],
-            paired_with=dose,
+        _course, booked = book_course(session, when, request, plan)
+        appointments += len(booked)
+        courses += 1
+    _finish_the_past(session, action, rng)
+    return appointments, courses
+
+
+def _finish_the_past(session: Session, action: Action, rng: random.Random) -> None:
+    """Sessions that ended before now happened: completed, with the odd no-show."""
+    past = session.scalars(
+        select(Appointment)
+        .where(Appointment.ends_at <= action.now, Appointment.status == AppointmentStatus.SCHEDULED)
+        .order_by(Appointment.starts_at)
+    ).all()
+    for appointment in past:
+        if rng.random() < 0.04:
+            progress_appointment(
+                session, appointment, Action("demo.history", None, appointment.ends_at), "no_show"
+            )
+            continue
+        arrived = appointment.starts_at - dt.timedelta(minutes=10)
+        progress_appointment(
+            session, appointment, Action("demo.history", None, arrived), "check_in"
         )
-        booked += pair is not None
-        day = _weekday_on_or_after(day + dt.timedelta(days=2))
-    return booked
+        progress_appointment(
+            session, appointment, Action("demo.history", None, appointment.ends_at), "complete"
+        )
 
 
-def _book_first_fit(
-    session: Session,
-    action: Action,
-    location: Location,
-    patient: Patient,
-    kind: AppointmentKind,
-    day: dt.date,
-    minutes: int,
-    buffer: int,
-    rooms: list,  # type: ignore[type-arg]
-    people: list[tuple[StaffMember, StaffPart]],
-    paired_with: Appointment | None = None,
-) -> Appointment | None:
-    tz = ZoneInfo(location.timezone)
-    for start in _candidate_starts(day, tz):
-        end = start + dt.timedelta(minutes=minutes)
-        for room in rooms:
-            for member, part in people:
-                request = AppointmentRequest(
-                    kind=kind,
-                    patient_id=patient.id,
-                    location_id=location.id,
-                    room_id=room.id,
-                    starts_at=start,
-                    ends_at=end,
-                    staff=[(member.id, part)],
-                    buffer_minutes=buffer,
-                    status=(
-                        AppointmentStatus.COMPLETED
-                        if end < action.now
-                        else AppointmentStatus.SCHEDULED
-                    ),
-                    paired_with_id=paired_with.id if paired_with else None,
-                )
-                try:
-                    return book_appointment(session, request, action, allow_past=True)
-                except Conflict:
-                    continue
-    return None
+def _at(day: dt.date, hour: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), dt.UTC)
 
 
-def _candidate_starts(day: dt.date, tz: ZoneInfo) -> Iterator[dt.datetime]:
-    for hour in HOURS:
-        yield dt.datetime.combine(day, dt.time(hour), tz).astimezone(dt.UTC)
-
-
-def _working_at(staff: list[StaffMember], location: Location, role: Role) -> list[StaffMember]:
-    return [
+def _front_desk(staff: list[StaffMember], location: Location) -> StaffMember:
+    return next(
         m
+        for m in staff
+        if Role.FRONT_DESK in m.roles and any(h.location_id == location.id for h in m.working_hours)
+    )
+
+
+def _pick(rng: random.Random, staff: list[StaffMember], location: Location, role: Role) -> int:
+    choices = [
+        m.id
         for m in staff
         if role in m.roles and any(h.location_id == location.id for h in m.working_hours)
     ]
-
-
-def _weekday_on_or_after(day: dt.date) -> dt.date:
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    return day
-
-
-def _weekday_on_or_before(day: dt.date) -> dt.date:
-    while day.weekday() >= 5:
-        day -= dt.timedelta(days=1)
-    return day
+    return rng.choice(choices)
