@@ -3,21 +3,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..audit import Action
 from ..auth import permissions
-from ..booking import cancel_appointment, get_appointment, progress_appointment
+from ..booking import get_appointment, progress_appointment
 from ..booking.appointments import TRANSITIONS
 from ..clock import now
+from ..courses import MovePreview, apply_moves, cancel_session, preview_move, read_token
 from ..db import db, write_transaction
 from ..errors import Conflict, DomainError, NotFound
 from ..feeds.render import render_appointment_ics
-from ..models import Appointment, AuditEntry
+from ..models import ROOM_KINDS_FOR, Appointment, AuditEntry, Room, StaffMember
 from ..reminders.admin import list_for_appointment
-from .forms.appointments import CancelForm, StatusForm
+from .forms.appointments import CancelForm, MoveForm, StatusForm
+from .forms.auth import ActionForm
 from .listings import describe, load_entries
 from .login import allowed, current_staff, signed_in
 from .params import MAX_ID
@@ -105,11 +110,122 @@ def ics_response(data: bytes, filename: str) -> Response:
     return response
 
 
+def move_form(appointment: Appointment) -> MoveForm:
+    form = MoveForm()
+    rooms = db.session.scalars(
+        select(Room)
+        .where(
+            Room.location_id == appointment.location_id,
+            Room.active,
+            Room.kind.in_(sorted(ROOM_KINDS_FOR[appointment.kind])),
+        )
+        .order_by(Room.name)
+    ).all()
+    form.room_id.choices = [(0, "Any free room (this one if free)")] + [
+        (r.id, r.name) for r in rooms
+    ]
+    return form
+
+
 @bp.route("/<int:appointment_id>/move", methods=["GET", "POST"])
 @allowed(permissions.can_book, "move appointments")
-def move(appointment_id: int) -> str:
+def move(appointment_id: int) -> str | tuple[str, int]:
+    """Choose a new time; the preview shows everything that would move with it."""
     appointment = load(appointment_id)
-    return render_template("appointments/move.html", a=appointment)
+    (entry,) = load_entries(db.session, select(Appointment).where(Appointment.id == appointment.id))
+    zone = ZoneInfo(appointment.location.timezone)
+    form = move_form(appointment)
+    if request.method == "GET":
+        local = appointment.starts_at.astimezone(zone)
+        form.day.data, form.time.data = local.date(), local.time().replace(second=0)
+        form.room_id.data = 0
+        return render_template("appointments/move.html", a=appointment, entry=entry, form=form)
+    problem = None
+    if form.validate_on_submit():
+        starts_at = dt.datetime.combine(form.day.data, form.time.data, zone).astimezone(dt.UTC)
+        try:
+            preview = preview_move(
+                db.session,
+                appointment,
+                starts_at=starts_at,
+                room_id=form.room_id.data or None,
+                staff=None,
+                now=now(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            problem = error.message
+        else:
+            return move_preview_page(appointment, preview), 200
+    return render_template(
+        "appointments/move.html", a=appointment, entry=entry, form=form, problem=problem
+    ), 422
+
+
+def move_preview_page(appointment: Appointment, preview: MovePreview) -> str:
+    ids = [m.appointment_id for m in preview.moves]
+    entries = {
+        e.appointment.id: e
+        for e in load_entries(db.session, select(Appointment).where(Appointment.id.in_(ids)))
+    }
+    rooms = {
+        r.id: r.name
+        for r in db.session.scalars(
+            select(Room).where(
+                Room.id.in_(
+                    {m.room_id for m in preview.moves} | {m.old_room_id for m in preview.moves}
+                )
+            )
+        )
+    }
+    staff_ids = {s for m in preview.moves for s, _ in m.staff}
+    names = dict(
+        db.session.execute(
+            select(StaffMember.id, StaffMember.name).where(StaffMember.id.in_(staff_ids))
+        ).all()
+    )
+    reasons = {"pair": "its integration session follows", "spacing": "keeps the protocol's spacing"}
+    changes = [
+        {
+            "appointment": entries[m.appointment_id].appointment,
+            "progress": entries[m.appointment_id].progress,
+            "reason": reasons.get(m.reason, ""),
+            "before_start": m.old_start,
+            "before_room": rooms.get(m.old_room_id, ""),
+            "after_start": m.starts_at,
+            "after_room": rooms.get(m.room_id, ""),
+            "after_staff": ", ".join(names.get(s, "") for s, _ in m.staff)
+            if m.staff != m.old_staff
+            else "",
+        }
+        for m in preview.moves
+    ]
+    return render_template(
+        "appointments/move_preview.html",
+        a=appointment,
+        changes=changes,
+        plan_json=preview.token(current_app.config["SECRET_KEY"]),
+    )
+
+
+@bp.post("/<int:appointment_id>/move/apply")
+@allowed(permissions.can_book, "move appointments")
+def move_apply(appointment_id: int) -> Response:
+    """Apply exactly the previewed moves, together; if anything changed since, nothing does."""
+    load(appointment_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("appointment.move", appointment_id=appointment_id))
+    try:
+        approved = read_token(
+            request.form.get("plan", ""), current_app.config["SECRET_KEY"], appointment_id
+        )
+        with write_transaction(db.session):
+            moved = apply_moves(db.session, action("appointment.move"), approved)
+    except DomainError as error:
+        flash(f"{error.message}. Nothing was changed.", "error")
+        return redirect(url_for("appointment.move", appointment_id=appointment_id))
+    flash(f"Moved {len(moved)} appointment{'s' if len(moved) != 1 else ''}.", "success")
+    return redirect(url_for("appointment.show", appointment_id=appointment_id))
 
 
 @bp.post("/<int:appointment_id>/status")
@@ -141,8 +257,12 @@ def cancel(appointment_id: int) -> Response | tuple[str, int]:
         try:
             with write_transaction(db.session):
                 appointment = locked(appointment_id, form.revision.data)
-                cancel_appointment(
-                    db.session, appointment, action("appointment.cancel"), form.reason.data
+                cancel_session(
+                    db.session,
+                    action("appointment.cancel"),
+                    appointment,
+                    form.reason.data,
+                    keep_pair=form.pair.data != "cancel",
                 )
         except DomainError as error:
             flash(error.message, "error")

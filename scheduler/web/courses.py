@@ -3,23 +3,46 @@ dosing sessions with their integration sessions side by side."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import request as flask_request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from ..audit import Action
 from ..auth import permissions
-from ..db import db
-from ..errors import NotFound
+from ..clock import now
+from ..courses import cancel_course, get_course
+from ..db import db, write_transaction
+from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..feeds.render import render_course_ics
-from ..models import Appointment, AppointmentKind, Course, ProtocolVersion
+from ..models import (
+    Appointment,
+    AppointmentKind,
+    Course,
+    Location,
+    Patient,
+    Protocol,
+    ProtocolVersion,
+    Role,
+    StaffMember,
+)
+from . import course_service
 from .appointments import ics_response
+from .forms.auth import ActionForm
+from .forms.courses import CancelCourseForm, CourseForm
+from .forms.fields import show_domain_errors
+from .front_desk import home_location_id
 from .listings import Entry, load_entries
 from .login import allowed, current_staff
 from .params import MAX_ID
 from .patient_page import CourseSummary
+from .proposals import ProposalView, Slot, mark, parse_slots
 
 bp = Blueprint("course", __name__)
 
@@ -100,6 +123,7 @@ def show(course_id: int) -> str:
         zone=course.location.timezone,
         dosing=AppointmentKind.DOSING,
         may_book=permissions.can_book(current_staff()),
+        cancel_form=CancelCourseForm(),
     )
 
 
@@ -111,7 +135,182 @@ def ics(course_id: int) -> Response:
     return ics_response(render_course_ics(db.session, course), f"course-{course.id}.ics")
 
 
+def course_form(patient: Patient, formdata: object = None) -> CourseForm:
+    """The start-a-course form with its choices: offered protocols, open locations, and the
+    clinicians and therapists a patient may prefer."""
+    form = CourseForm(formdata=formdata) if formdata is not None else CourseForm()
+    protocols = db.session.scalars(
+        select(Protocol).where(Protocol.active).order_by(Protocol.name)
+    ).all()
+    locations = db.session.scalars(
+        select(Location).where(Location.active).order_by(Location.name)
+    ).all()
+    staff = db.session.scalars(
+        select(StaffMember).where(StaffMember.active).order_by(StaffMember.name)
+    ).all()
+    form.protocol_id.choices = [(p.id, p.name) for p in protocols]
+    form.location_id.choices = [(loc.id, loc.name) for loc in locations]
+    form.clinician_id.choices = [(0, "Any clinician")] + [
+        (m.id, m.name) for m in staff if Role.CLINICIAN in m.roles
+    ]
+    form.therapist_id.choices = [(0, "Any therapist")] + [
+        (m.id, m.name) for m in staff if Role.THERAPIST in m.roles
+    ]
+    return form
+
+
+def patient_for_booking(patient_id: int) -> Patient:
+    patient = db.session.get(Patient, patient_id) if patient_id <= MAX_ID else None
+    if patient is None:
+        raise NotFound("No such patient")
+    return patient
+
+
 @bp.get("/patients/<int:patient_id>/courses/new")
 @allowed(permissions.can_book, "start courses")
 def new(patient_id: int) -> str:
-    return render_template("courses/new.html")
+    patient = patient_for_booking(patient_id)
+    form = course_form(patient)
+    if not form.is_submitted():
+        home = home_location_id(current_staff().working_hours)
+        form.location_id.data = home if home is not None else None
+        location = db.session.get(Location, home) if home is not None else None
+        zone = ZoneInfo(location.timezone if location else "UTC")
+        form.earliest.data = now().astimezone(zone).date() + dt.timedelta(days=1)
+        form.telehealth_ok.data = True
+        form.clinician_id.data = 0
+        form.therapist_id.data = 0
+    return render_template("courses/new.html", patient=patient, form=form)
+
+
+def request_from(form: CourseForm) -> dict[str, object]:
+    return form.request()
+
+
+def proposal_page(
+    patient: Patient,
+    request_data: dict[str, object],
+    proposal: ProposalView,
+    *,
+    taken_message: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    protocol = db.session.get(Protocol, request_data["protocol_id"])
+    location = db.session.get(Location, request_data["location_id"])
+    return render_template(
+        "courses/proposal.html",
+        patient=patient,
+        protocol=protocol,
+        location=location,
+        proposal=proposal,
+        request_json=json.dumps(request_data, sort_keys=True),
+        taken=taken_message is not None,
+        taken_message=taken_message,
+    ), status
+
+
+@bp.post("/patients/<int:patient_id>/courses/plan")
+@allowed(permissions.can_book, "start courses")
+def plan(patient_id: int) -> tuple[str, int]:
+    """The planner's proposal for the form's protocol, location, day and preferences."""
+    patient = patient_for_booking(patient_id)
+    form = course_form(patient)
+    if not form.validate_on_submit():
+        return render_template("courses/new.html", patient=patient, form=form), 422
+    request_data = request_from(form)
+    try:
+        proposal = course_service.propose(patient, request_data)
+    except ValidationFailed as error:
+        show_domain_errors(form, error.fields, error.message)
+        return render_template("courses/new.html", patient=patient, form=form), 422
+    return proposal_page(patient, request_data, proposal)
+
+
+def posted_request() -> dict[str, object]:
+    """The planning request a proposal page carries; malformed: start again."""
+    try:
+        data = json.loads(flask_request.form.get("request", ""))
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not {"protocol_id", "location_id", "earliest"} <= set(data):
+        raise ValidationFailed({"request": "the proposal was incomplete; plan again"})
+    return data
+
+
+@bp.post("/patients/<int:patient_id>/courses/swap")
+@allowed(permissions.can_book, "start courses")
+def swap(patient_id: int) -> tuple[str, int] | Response:
+    """Take one offered alternative in place of the proposed slot, then show the proposal."""
+    patient = patient_for_booking(patient_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("course.new", patient_id=patient.id))
+    request_data = posted_request()
+    slots = parse_slots(flask_request.form.get("proposal", ""))
+    key = flask_request.form.get("key", "")
+    try:
+        chosen = Slot.from_json(json.loads(flask_request.form.get("slot", "")))
+    except (ValueError, TypeError, KeyError):
+        raise ValidationFailed({"slot": "choose one of the offered times"}) from None
+    proposal = course_service.swap(patient, request_data, slots, key, chosen)
+    return proposal_page(patient, request_data, proposal)
+
+
+@bp.post("/patients/<int:patient_id>/courses/book")
+@allowed(permissions.can_book, "book courses")
+def book(patient_id: int) -> tuple[str, int] | Response:
+    """Book the proposal as shown, atomically. If a time was taken meanwhile: say which, and
+    show a fresh proposal."""
+    patient = patient_for_booking(patient_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("course.new", patient_id=patient.id))
+    request_data = posted_request()
+    slots = parse_slots(flask_request.form.get("proposal", ""))
+    try:
+        course = course_service.book(patient, request_data, slots)
+    except Conflict as error:
+        fresh = course_service.propose(patient, request_data)
+        taken = course_service.taken_keys(error, slots)
+        mark(fresh.sessions, changed=course_service.moved_keys(slots, fresh), taken=taken)
+        return proposal_page(patient, request_data, fresh, taken_message=error.message, status=409)
+    flash("Course booked. The patient gets one welcome message with the schedule.", "success")
+    return redirect(url_for("course.show", course_id=course.id))
+
+
+@bp.post("/patients/<int:patient_id>/courses/alternatives")
+@allowed(permissions.can_book, "start courses")
+def alternatives(patient_id: int) -> tuple[str, int] | Response:
+    """The proposal again, with other times offered for one session."""
+    patient = patient_for_booking(patient_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("course.new", patient_id=patient.id))
+    request_data = posted_request()
+    slots = parse_slots(flask_request.form.get("proposal", ""))
+    key = flask_request.form.get("key", "")
+    if key not in slots:
+        raise ValidationFailed({"key": "not a session of this proposal"})
+    proposal = course_service.with_alternatives(patient, request_data, slots, key)
+    return proposal_page(patient, request_data, proposal)
+
+
+@bp.post("/courses/<int:course_id>/cancel")
+@allowed(permissions.can_book, "cancel courses")
+def cancel(course_id: int) -> Response:
+    """Cancel the course: every appointment still to come is cancelled, history is kept."""
+    course = load_course(course_id)
+    form = CancelCourseForm()
+    if not form.validate_on_submit():
+        flash("Give a reason to cancel the course.", "error")
+        return redirect(url_for("course.show", course_id=course.id))
+    try:
+        with write_transaction(db.session):
+            cancelled = cancel_course(
+                db.session,
+                Action("course.cancel", current_staff(), now()),
+                get_course(db.session, course.id, lock=True),
+                form.reason.data,
+            )
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"Course cancelled with {len(cancelled)} upcoming appointments.", "success")
+    return redirect(url_for("course.show", course_id=course.id))

@@ -5,6 +5,7 @@ Screenshots of every page passed through land in test-artifacts/e2e/<test>/.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -49,3 +50,63 @@ def test_front_desk_starts_on_the_day_view_and_a_therapist_on_the_week(live_serv
     assert "/my/week" in page.url
     page.get_by_role("heading", name="My week").wait_for()
     shots.take(page, "my-week")
+
+
+def demo_email(name: str) -> str:
+    from scheduler.demo.people import STAFF
+
+    return next(email for staff_name, email, _roles, _hours in STAFF if staff_name == name)
+
+
+def test_front_desk_books_and_moves_a_course_and_the_therapist_sees_it(live_server, page):  # type: ignore[no-untyped-def]
+    shots = Shots("book-move-find")
+    sign_in(page, live_server, "frontdesk@demo.clinic", shots)
+
+    page.get_by_role("link", name="Patients").click()
+    page.get_by_label(re.compile("Search by name")).fill("Owen")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("row", name=re.compile("Klein, Owen")).wait_for()
+    shots.take(page, "patient-search")
+    page.get_by_role("row", name=re.compile("Klein, Owen")).get_by_role(
+        "link", name="Start a course"
+    ).click()
+    page.get_by_label("Protocol").select_option(label="IV ketamine induction series")
+    shots.take(page, "start-course")
+    page.get_by_role("button", name="Propose a schedule").click()
+    confirm = page.get_by_role("button", name=re.compile("Confirm and book 13 appointments"))
+    confirm.wait_for()
+    assert page.locator(".tl-row-dosing").count() == 6
+    shots.take(page, "proposal")
+    confirm.click()
+    page.get_by_text("Course booked").wait_for()
+    shots.take(page, "course")
+
+    # Move the third dosing session by two days; its integration session moves with it.
+    third = page.locator(".tl-row-dosing").nth(2)
+    integration_before = third.locator(".tl-card-integration .tl-when").inner_text()
+    third.locator(".tl-card-dosing a").click()
+    page.get_by_role("link", name="Move…").click()
+    day = page.get_by_label("New day")
+    moved_to = (dt.date.fromisoformat(day.input_value()) + dt.timedelta(days=2)).isoformat()
+    day.fill(moved_to)
+    shots.take(page, "move")
+    page.get_by_role("button", name="Preview the move").click()
+    page.get_by_text("its integration session follows").first.wait_for()
+    shots.take(page, "move-preview")
+    page.get_by_role("button", name="Apply the move").click()
+    page.get_by_text(re.compile(r"Moved \d+ appointments")).wait_for()
+    shots.take(page, "moved")
+    page.get_by_role("link", name="Course").click()
+    third = page.locator(".tl-row-dosing").nth(2)
+    integration_after = third.locator(".tl-card-integration .tl-when").inner_text()
+    assert integration_after != integration_before
+    therapist = third.locator(".tl-card-integration .tl-what").nth(1).inner_text().split(" · ")[-1]
+    shots.take(page, "course-after-move")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, live_server, demo_email(therapist.strip()), shots)
+    page.goto(f"{live_server.url}/my/week?date={moved_to}")
+    card = page.locator("a.appt", has_text="Owen Klein")
+    card.first.wait_for()
+    assert "Integration" in card.first.inner_text()
+    shots.take(page, "therapist-week")
