@@ -247,3 +247,33 @@ def test_cancelling_a_course_cancels_what_is_to_come(app, make, iv, session):
     )
     assert {s.value for s in statuses} == {"cancelled"}
     assert "Patient moved away" in client.get(f"/courses/{course.id}").get_data(as_text=True)
+
+
+def test_care_staff_read_their_patients_course_but_cannot_change_it(app, make, iv, session):
+    clinic, _client, course = book_iv_course(app, make, iv, session)
+    therapist = app.test_client()
+    sign_in(therapist, clinic.therapist)
+    assert therapist.get(f"/courses/{course.id}").status_code == 200
+    assert therapist.post(f"/courses/{course.id}/cancel", data={"reason": "x"}).status_code == 403
+    assert therapist.get(f"/patients/{clinic.patient.id}/courses/new").status_code == 403
+    stranger = make.staff([clinic.therapist.roles.pop()], clinic.location)
+    other = app.test_client()
+    sign_in(other, stranger)
+    assert other.get(f"/courses/{course.id}").status_code == 403
+
+
+def test_moving_a_single_appointment_outside_a_course(app, scene, session):
+    client = app.test_client()
+    sign_in(client, scene.clinic.front_desk)
+    url = f"/appointments/{scene.integration.id}/move"
+    preview = client.post(url, data={"day": "2026-03-05", "time": "14:00", "room_id": "0"})
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "the one you moved" in text
+    token = re.search(r'name="plan" value="([^"]+)"', text).group(1)
+    assert client.post(url + "/apply", data={"plan": html.unescape(token)}).status_code == 302
+    session.expire_all()
+    moved = session.get(Appointment, scene.integration.id)
+    assert moved.starts_at == dt.datetime(2026, 3, 5, 19, tzinfo=dt.UTC)  # 14:00 in New York
+    assert moved.revision == 2 and moved.uid == scene.integration.uid
+    forged = client.post(url + "/apply", data={"plan": "not-a-token"})
+    assert forged.status_code == 302 and forged.headers["Location"].endswith("/move")
