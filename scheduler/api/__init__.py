@@ -12,9 +12,12 @@ from marshmallow import RAISE
 from ..extensions import csrf
 from . import (
     appointments,
+    course_moves,
+    courses,
     feeds,
     locations,
     patients,
+    protocols,
     reminders,
     rooms,
     staff,
@@ -78,4 +81,7 @@ def blueprints() -> list:  # type: ignore[type-arg]
         rooms.blp,
         feeds.blp,
         reminders.blp,
+        protocols.blp,
+        courses.blp,
+        course_moves.blp,
     ]

@@ -12,7 +12,7 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Forbidden
-from ..models import Appointment, AppointmentStaff, Patient, Role, StaffMember
+from ..models import Appointment, AppointmentStaff, Course, Patient, Role, StaffMember
 
 BOOKING_ROLES = frozenset({Role.ADMIN, Role.FRONT_DESK})
 CARE_ROLES = frozenset({Role.CLINICIAN, Role.THERAPIST})
@@ -118,3 +118,27 @@ def can_manage_feed(actor: StaffMember, owner_kind: str, owner_id: int) -> bool:
     if owner_kind == "staff":
         return actor.id == owner_id
     return False
+
+
+def can_edit_protocols(actor: StaffMember) -> bool:
+    """Protocols are clinical settings: admins create them and add versions; all staff read."""
+    return is_admin(actor)
+
+
+def can_manage_courses(actor: StaffMember) -> bool:
+    """Planning, booking, moving, pausing, cancelling and extending courses."""
+    return bool(actor.roles & BOOKING_ROLES)
+
+
+def can_view_course(session: Session, actor: StaffMember, patient_id: int) -> bool:
+    """A course is seen by whoever may see its patient."""
+    return can_view_patient(session, actor, patient_id)
+
+
+def visible_courses(actor: StaffMember, query: Select) -> Select:  # type: ignore[type-arg]
+    """Narrow a query over ``Course`` to the courses ``actor`` may read."""
+    if sees_everything(actor):
+        return query
+    if not actor.roles & CARE_ROLES:
+        return query.where(False)
+    return query.where(Course.patient_id.in_(treated_patient_ids(actor)))

@@ -37,3 +37,17 @@ def course_clinic(make: Factory, session, now: dt.datetime) -> CourseClinic:
         seed_protocols(session, Action("seed", None, now))
     protocols = {p.name: p for p in session.scalars(select(Protocol))}
     return CourseClinic(clinic, protocols)
+
+
+@pytest.fixture
+def api(app, client, session, course_clinic: CourseClinic, now: dt.datetime):  # type: ignore[no-untyped-def]
+    from tests.api.conftest import Api, token_for
+
+    c = course_clinic.clinic
+    members = {
+        "admin": c.admin,
+        "front_desk": c.front_desk,
+        "clinician": c.clinician,
+        "therapist": c.therapist,
+    }
+    return Api(client, {role: token_for(session, m, now, 24) for role, m in members.items()})

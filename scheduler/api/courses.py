@@ -1,0 +1,244 @@
+"""Courses: ``/api/courses``. Front desk and admins plan, book, cancel, pause, resume and extend
+courses; clinicians and therapists read the courses of patients they treat.
+
+The views are thin: ``scheduler.courses`` does the work, inside one write transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from ..auth.permissions import (
+    can_manage_courses,
+    can_view_course,
+    require,
+    visible_courses,
+)
+from ..clock import now
+from ..courses import (
+    NewCourse,
+    ProposedAppointment,
+    book_course,
+    cancel_course,
+    cancel_session,
+    course_view,
+    extend_course,
+    get_course,
+    new_course,
+    pause_course,
+    plan_new_course,
+    proposal_plan,
+    resume_course,
+)
+from ..db import db, write_transaction
+from ..errors import NotFound
+from ..models import Appointment, Course, Room, StaffMember
+from ..planning import Plan
+from .access import action, get_or_404
+from .auth import current_actor
+from .responses import errors
+from .schemas.courses import (
+    BookRequestSchema,
+    CancelledSchema,
+    CancelSessionSchema,
+    CourseQuerySchema,
+    CourseSchema,
+    CourseSummarySchema,
+    ExtendSchema,
+    Names,
+    PlanRequestSchema,
+    ProposalSchema,
+    ReasonSchema,
+    ResumeSchema,
+    appointment_item,
+    course_json,
+    preferences_from,
+    proposal,
+)
+
+blp = Blueprint(
+    "courses",
+    __name__,
+    url_prefix="/api/courses",
+    description="Plan and book a protocol as a course; follow, cancel, pause, resume, extend it",
+)
+
+
+def names(location_tz: str) -> Names:
+    """Room and staff names for answers (staff names are not patient data)."""
+    rooms = {i: n for i, n in db.session.execute(select(Room.id, Room.name))}
+    staff = {i: n for i, n in db.session.execute(select(StaffMember.id, StaffMember.name))}
+    return Names(rooms, staff, ZoneInfo(location_tz))
+
+
+def _request(data: dict[str, Any]) -> NewCourse:
+    return new_course(
+        db.session,
+        patient_id=data["patient_id"],
+        location_id=data["location_id"],
+        protocol_id=data.get("protocol_id"),
+        protocol_version_id=data.get("protocol_version_id"),
+        preferences=preferences_from(data.get("preferences")),
+        earliest=data.get("earliest_start"),
+        now=now(),
+    )
+
+
+def _visible(course: Course) -> Course:
+    require(can_view_course(db.session, current_actor(), course.patient_id), "see this course")
+    return course
+
+
+def _answer(course: Course) -> dict[str, Any]:
+    return course_json(course_view(db.session, course))
+
+
+@blp.route("/plan", methods=["POST"])
+@blp.arguments(PlanRequestSchema)
+@blp.response(200, ProposalSchema)
+@errors(blp, 400, 403, 422)
+def plan(data: dict[str, Any]) -> Any:
+    """A proposal for the whole course: every appointment with its time, room, staff and pair.
+    Writes nothing. When no complete plan exists, `complete` is false and `failure` says which
+    appointment fails and why, with the partial plan and alternatives for that appointment."""
+    require(can_manage_courses(current_actor()), "plan courses")
+    request = _request(data)
+    result: Plan = plan_new_course(db.session, request)
+    return proposal(result, request, names(request.timezone))
+
+
+@blp.route("")
+class Courses(MethodView):
+    @blp.arguments(CourseQuerySchema, location="query")
+    @blp.response(200, CourseSummarySchema(many=True))
+    @errors(blp, 422)
+    def get(self, query: dict[str, Any]) -> Any:
+        """Courses you may see, newest first; `patient_id` for one patient's."""
+        statement = select(Course).order_by(Course.created_at.desc(), Course.id.desc())
+        if query.get("patient_id") is not None:
+            statement = statement.where(Course.patient_id == query["patient_id"])
+        statement = visible_courses(current_actor(), statement)
+        return [
+            course_json(course_view(db.session, c), detail=False)
+            for c in db.session.scalars(statement)
+        ]
+
+    @blp.arguments(BookRequestSchema)
+    @blp.response(201, CourseSchema)
+    @errors(blp, 400, 403, 409, 422)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Book a course: the `appointments` of a proposal, or (without them) plan and book in
+        one call. All or nothing: if anything was taken meanwhile the answer is 409 naming the
+        appointment and what is in the way, and nothing is written."""
+        require(can_manage_courses(current_actor()), "book courses")
+        request = _request(data)
+        if data.get("appointments"):
+            items = [
+                ProposedAppointment(
+                    key=item["key"],
+                    starts_at=item["starts_at"],
+                    room_id=item["room_id"],
+                    staff=tuple((s["staff_id"], s["part"]) for s in item["staff"]),
+                )
+                for item in data["appointments"]
+            ]
+            result = proposal_plan(request, items)
+        else:
+            result = plan_new_course(db.session, request)
+        with write_transaction(db.session):
+            course, _booked = book_course(db.session, action("course.book"), request, result)
+        return _answer(course)
+
+
+@blp.route("/<int:course_id>", methods=["GET"])
+@blp.response(200, CourseSchema)
+@errors(blp, 403, 404)
+def get(course_id: int) -> Any:
+    """A course: status, progress (done of total), its appointments in order with their pairs."""
+    return _answer(_visible(get_course(db.session, course_id)))
+
+
+@blp.route("/<int:course_id>/cancel", methods=["POST"])
+@blp.arguments(ReasonSchema)
+@blp.response(200, CourseSchema)
+@errors(blp, 400, 403, 404, 409, 422)
+def cancel(data: dict[str, Any], course_id: int) -> Any:
+    """Cancel the course: every appointment still to come is cancelled; history is kept."""
+    require(can_manage_courses(current_actor()), "cancel courses")
+    with write_transaction(db.session):
+        course = get_course(db.session, course_id, lock=True)
+        cancel_course(db.session, action("course.cancel"), course, data["reason"])
+    return _answer(course)
+
+
+@blp.route("/<int:course_id>/pause", methods=["POST"])
+@blp.arguments(ReasonSchema)
+@blp.response(200, CourseSchema)
+@errors(blp, 400, 403, 404, 409, 422)
+def pause(data: dict[str, Any], course_id: int) -> Any:
+    """Pause the course: appointments still to come are cancelled until it is resumed."""
+    require(can_manage_courses(current_actor()), "pause courses")
+    with write_transaction(db.session):
+        course = get_course(db.session, course_id, lock=True)
+        pause_course(db.session, action("course.pause"), course, data["reason"])
+    return _answer(course)
+
+
+@blp.route("/<int:course_id>/resume", methods=["POST"])
+@blp.arguments(ResumeSchema)
+@blp.response(200, CourseSchema)
+@errors(blp, 400, 403, 404, 409, 422)
+def resume(data: dict[str, Any], course_id: int) -> Any:
+    """Resume a paused course: the sessions not yet held are planned and booked from
+    `earliest_start` (default now); their spacing to earlier sessions keeps its minimum."""
+    require(can_manage_courses(current_actor()), "resume courses")
+    with write_transaction(db.session):
+        course = get_course(db.session, course_id, lock=True)
+        resume_course(db.session, action("course.resume"), course, data.get("earliest_start"))
+    return _answer(course)
+
+
+@blp.route("/<int:course_id>/extend", methods=["POST"])
+@blp.arguments(ExtendSchema)
+@blp.response(200, CourseSchema)
+@errors(blp, 400, 403, 404, 409, 422)
+def extend(data: dict[str, Any], course_id: int) -> Any:
+    """Book `sessions` more sessions of a maintenance (open-ended) course, with their pairs."""
+    require(can_manage_courses(current_actor()), "extend courses")
+    with write_transaction(db.session):
+        course = get_course(db.session, course_id, lock=True)
+        extend_course(
+            db.session,
+            action("course.extend"),
+            course,
+            data["sessions"],
+            data.get("earliest_start"),
+        )
+    return _answer(course)
+
+
+@blp.route("/<int:course_id>/appointments/<int:appointment_id>/cancel", methods=["POST"])
+@blp.arguments(CancelSessionSchema)
+@blp.response(200, CancelledSchema)
+@errors(blp, 400, 403, 404, 409, 422)
+def cancel_appointment(data: dict[str, Any], course_id: int, appointment_id: int) -> Any:
+    """Cancel one appointment of the course. A dosing session with a paired session needs
+    `keep_integration`: true keeps the paired session, false cancels it too."""
+    require(can_manage_courses(current_actor()), "cancel appointments")
+    with write_transaction(db.session):
+        appointment = get_or_404(Appointment, appointment_id, "appointment")
+        if appointment.course_id != course_id:
+            raise NotFound(f"No appointment {appointment_id} in course {course_id}")
+        cancelled = cancel_session(
+            db.session,
+            action("course.cancel_appointment"),
+            appointment,
+            data["reason"],
+            data.get("keep_integration"),
+        )
+    return {"cancelled": [appointment_item(a) for a in cancelled]}

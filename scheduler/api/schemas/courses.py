@@ -1,0 +1,446 @@
+"""Courses on the wire: planning requests and proposals, booked courses with their progress,
+and previews of moves. Times are UTC instants with offsets, plus the location's wall clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ...courses import CourseView, MovePreview, NewCourse
+from ...models import Appointment, AppointmentKind, AppointmentStatus, CourseStatus, StaffPart
+from ...planning import Plan, Preferences
+from ...planning.explain import Alternative
+from .appointments import ParticipantSchema
+from .common import BoundedInt, Flag, Id, Instant, LocalTime, Text, Weekday
+
+# -- requests -------------------------------------------------------------------------------
+
+
+class PreferencesSchema(Schema):
+    weekdays = fields.List(
+        Weekday(),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=7),
+        metadata={"description": "Days the patient can come (0 = Monday); null: any"},
+    )
+    earliest_time = LocalTime(
+        load_default=None, allow_none=True, metadata={"description": "Start at or after"}
+    )
+    latest_time = LocalTime(load_default=None, allow_none=True, metadata={"description": "End by"})
+    clinician_id = Id(load_default=None, allow_none=True)
+    therapist_id = Id(load_default=None, allow_none=True)
+    telehealth_ok = Flag(load_default=True)
+    include_optional = Flag(
+        load_default=False, metadata={"description": "Plan pairings the protocol marks optional"}
+    )
+    sessions_ahead = BoundedInt(
+        1,
+        26,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Open-ended steps: sessions to book now"},
+    )
+
+    @validates_schema
+    def _hours(self, data: dict[str, Any], **_: Any) -> None:
+        first, last = data.get("earliest_time"), data.get("latest_time")
+        if first is not None and last is not None and last <= first:
+            raise ValidationError("must be after earliest_time", "latest_time")
+
+
+def preferences_from(data: dict[str, Any] | None) -> Preferences:
+    data = data or {}
+    weekdays = data.get("weekdays")
+    return Preferences(
+        weekdays=frozenset(weekdays) if weekdays is not None else None,
+        earliest_time=data.get("earliest_time"),
+        latest_time=data.get("latest_time"),
+        clinician_id=data.get("clinician_id"),
+        therapist_id=data.get("therapist_id"),
+        telehealth_ok=data.get("telehealth_ok", True),
+        include_optional=data.get("include_optional", False),
+        sessions_ahead=data.get("sessions_ahead"),
+    )
+
+
+class PlanRequestSchema(Schema):
+    patient_id = Id(required=True)
+    location_id = Id(required=True)
+    protocol_id = Id(
+        load_default=None, allow_none=True, metadata={"description": "Its current version"}
+    )
+    protocol_version_id = Id(load_default=None, allow_none=True)
+    earliest_start = Instant(
+        load_default=None, allow_none=True, metadata={"description": "Default: now"}
+    )
+    preferences = fields.Nested(PreferencesSchema, load_default=None, allow_none=True)
+
+
+class StaffChoiceSchema(Schema):
+    staff_id = Id(required=True)
+    part = fields.Enum(StaffPart, by_value=True, required=True)
+
+
+class ProposedAppointmentSchema(Schema):
+    key = Text(max_length=60, required=True, metadata={"example": "dosing-1"})
+    starts_at = Instant(required=True)
+    room_id = Id(required=True)
+    staff = fields.List(
+        fields.Nested(StaffChoiceSchema), required=True, validate=validate.Length(min=1, max=4)
+    )
+
+
+class BookRequestSchema(PlanRequestSchema):
+    appointments = fields.List(
+        fields.Nested(ProposedAppointmentSchema),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "A proposal from POST /api/courses/plan; omit to plan and book"},
+    )
+
+
+class CourseQuerySchema(Schema):
+    patient_id = Id(strict=False, load_default=None)
+
+
+class ReasonSchema(Schema):
+    reason = Text(max_length=200, min_length=1, required=True)
+
+
+class ResumeSchema(Schema):
+    earliest_start = Instant(load_default=None, allow_none=True)
+
+
+class ExtendSchema(Schema):
+    sessions = BoundedInt(1, 26, required=True)
+    earliest_start = Instant(load_default=None, allow_none=True)
+
+
+class CancelSessionSchema(Schema):
+    reason = Text(max_length=200, min_length=1, required=True)
+    keep_integration = Flag(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "For a session with a paired one: keep it (true) or cancel it"},
+    )
+
+
+class PreviewRequestSchema(Schema):
+    starts_at = Instant(required=True)
+    room_id = Id(load_default=None, allow_none=True)
+    staff = fields.List(
+        fields.Nested(StaffChoiceSchema),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=4),
+    )
+
+
+class ApplyMoveSchema(Schema):
+    token = Text(max_length=20000, min_length=1, required=True, strip=False)
+
+
+# -- answers --------------------------------------------------------------------------------
+
+
+class StaffRefSchema(Schema):
+    staff_id = fields.Integer()
+    part = fields.Enum(StaffPart, by_value=True)
+    name = fields.String()
+
+
+class PlacedSchema(Schema):
+    starts_at = Instant()
+    ends_at = Instant()
+    local_starts_at = fields.String(metadata={"description": "In the location's time zone"})
+    local_ends_at = fields.String()
+    room_id = fields.Integer()
+    room_name = fields.String()
+    staff = fields.List(fields.Nested(StaffRefSchema))
+
+
+class ProposalAppointmentSchema(PlacedSchema):
+    key = fields.String()
+    step_key = fields.String()
+    kind = fields.Enum(AppointmentKind, by_value=True)
+    sequence = fields.Integer()
+    of = fields.Integer(allow_none=True, metadata={"description": "null: open-ended step"})
+    label = fields.String()
+    title = fields.String(metadata={"example": "dosing 3 of 6"})
+    buffer_minutes = fields.Integer()
+    pair_key = fields.String(allow_none=True)
+    paired_with_key = fields.String(allow_none=True)
+
+
+class AlternativeSchema(PlacedSchema):
+    breaks = fields.List(fields.String(), metadata={"description": "Rules this time would break"})
+
+
+class FailureSchema(Schema):
+    key = fields.String()
+    title = fields.String()
+    message = fields.String(
+        metadata={
+            "example": "dosing 4 of 6: no infusion chair with a clinician free between "
+            "Tue 10 Mar and Thu 12 Mar 2026"
+        }
+    )
+    exhausted = fields.Boolean(metadata={"description": "false: the search stopped at its limit"})
+    alternatives_for = fields.String()
+    alternatives = fields.List(fields.Nested(AlternativeSchema))
+
+
+class ProposalSchema(Schema):
+    complete = fields.Boolean()
+    patient_id = fields.Integer()
+    location_id = fields.Integer()
+    timezone = fields.String()
+    protocol_id = fields.Integer()
+    protocol_version_id = fields.Integer()
+    earliest_start = Instant()
+    completes_at = Instant(allow_none=True)
+    preferences = fields.Dict()
+    appointments = fields.List(fields.Nested(ProposalAppointmentSchema))
+    failure = fields.Nested(FailureSchema, allow_none=True)
+
+
+class Names:
+    """Room and staff names for an answer, looked up once."""
+
+    def __init__(self, rooms: dict[int, str], staff: dict[int, str], tz: ZoneInfo) -> None:
+        self.rooms = rooms
+        self.staff = staff
+        self.tz = tz
+
+    def placed(
+        self,
+        starts_at: dt.datetime,
+        ends_at: dt.datetime,
+        room_id: int,
+        staff: tuple[tuple[int, StaffPart], ...],
+    ) -> dict[str, Any]:
+        return {
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "local_starts_at": starts_at.astimezone(self.tz).isoformat(),
+            "local_ends_at": ends_at.astimezone(self.tz).isoformat(),
+            "room_id": room_id,
+            "room_name": self.rooms.get(room_id, f"room {room_id}"),
+            "staff": [
+                {"staff_id": s, "part": p, "name": self.staff.get(s, f"staff {s}")}
+                for s, p in staff
+            ],
+        }
+
+    def alternative(self, a: Alternative) -> dict[str, Any]:
+        return {**self.placed(a.starts_at, a.ends_at, a.room_id, a.staff), "breaks": a.breaks}
+
+
+def proposal(plan: Plan, request: NewCourse, names: Names) -> dict[str, Any]:
+    failure = plan.failure
+    return {
+        "complete": plan.complete,
+        "patient_id": request.patient_id,
+        "location_id": request.location_id,
+        "timezone": request.timezone,
+        "protocol_id": request.version.protocol_id,
+        "protocol_version_id": request.version.id,
+        "earliest_start": request.earliest,
+        "completes_at": plan.completes_at,
+        "preferences": request.preferences.to_json(),
+        "appointments": [
+            {
+                **names.placed(a.starts_at, a.ends_at, a.room_id, a.staff),
+                "key": a.key,
+                "step_key": a.step_key,
+                "kind": a.kind,
+                "sequence": a.sequence,
+                "of": a.of,
+                "label": a.label,
+                "title": a.title,
+                "buffer_minutes": a.buffer_minutes,
+                "pair_key": a.pair_key,
+                "paired_with_key": a.paired_with_key,
+            }
+            for a in plan.appointments
+        ],
+        "failure": None
+        if failure is None
+        else {
+            "key": failure.key,
+            "title": failure.title,
+            "message": failure.message,
+            "exhausted": failure.exhausted,
+            "alternatives_for": failure.alternatives_for,
+            "alternatives": [names.alternative(a) for a in failure.alternatives],
+        },
+    }
+
+
+class ProgressSchema(Schema):
+    done = fields.Integer(metadata={"description": "Appointments completed"})
+    total = fields.Integer(metadata={"description": "Appointments booked and not cancelled"})
+
+
+class StepProgressSchema(Schema):
+    key = fields.String()
+    done = fields.Integer()
+    booked = fields.Integer()
+    planned = fields.Integer(allow_none=True, metadata={"description": "null: open-ended"})
+
+
+class CourseItemSchema(Schema):
+    """An appointment of a course (built by ``appointment_item``)."""
+
+    id = fields.Integer()
+    kind = fields.Enum(AppointmentKind, by_value=True)
+    step_key = fields.String(allow_none=True)
+    sequence = fields.Integer(allow_none=True)
+    status = fields.Enum(AppointmentStatus, by_value=True)
+    starts_at = Instant()
+    ends_at = Instant()
+    local_starts_at = fields.String(metadata={"description": "In the location's time zone"})
+    room_id = fields.Integer()
+    staff = fields.List(fields.Nested(ParticipantSchema), attribute="participants")
+    paired_with_id = fields.Integer(
+        allow_none=True, metadata={"description": "On a paired session: its dosing session"}
+    )
+    pair_id = fields.Integer(
+        allow_none=True, metadata={"description": "On a session: its live paired session"}
+    )
+    revision = fields.Integer()
+    cancel_reason = fields.String(allow_none=True)
+
+
+def appointment_item(a: Appointment, pairs: dict[int, int] | None = None) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "kind": a.kind,
+        "step_key": a.step_key,
+        "sequence": a.sequence,
+        "status": a.status,
+        "starts_at": a.starts_at,
+        "ends_at": a.ends_at,
+        "local_starts_at": a.starts_at.astimezone(ZoneInfo(a.location.timezone)).isoformat(),
+        "room_id": a.room_id,
+        "participants": a.participants,
+        "paired_with_id": a.paired_with_id,
+        "pair_id": (pairs or {}).get(a.id),
+        "revision": a.revision,
+        "cancel_reason": a.cancel_reason,
+    }
+
+
+class CourseSummarySchema(Schema):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    location_id = fields.Integer()
+    protocol_id = fields.Integer()
+    protocol_name = fields.String()
+    protocol_version_id = fields.Integer()
+    protocol_version = fields.Integer(metadata={"description": "The version's number"})
+    status = fields.Enum(CourseStatus, by_value=True)
+    cancel_reason = fields.String(allow_none=True)
+    created_at = Instant()
+    updated_at = Instant()
+    progress = fields.Nested(ProgressSchema)
+
+
+class CourseSchema(CourseSummarySchema):
+    timezone = fields.String()
+    preferences = fields.Dict()
+    steps = fields.List(fields.Nested(StepProgressSchema))
+    appointments = fields.List(
+        fields.Nested(CourseItemSchema),
+        metadata={"description": "In order, cancelled ones too (history)"},
+    )
+
+
+def course_json(view: CourseView, detail: bool = True) -> dict[str, Any]:
+    course = view.course
+    data: dict[str, Any] = {
+        "id": course.id,
+        "patient_id": course.patient_id,
+        "location_id": course.location_id,
+        "protocol_id": view.protocol.id,
+        "protocol_name": view.protocol.name,
+        "protocol_version_id": view.version.id,
+        "protocol_version": view.version.number,
+        "status": course.status,
+        "cancel_reason": course.cancel_reason,
+        "created_at": course.created_at,
+        "updated_at": course.updated_at,
+        "progress": {"done": view.done, "total": view.total},
+    }
+    if detail:
+        data.update(
+            {
+                "timezone": course.location.timezone,
+                "preferences": course.preferences,
+                "steps": [
+                    {"key": s.key, "done": s.done, "booked": s.booked, "planned": s.planned}
+                    for s in view.steps
+                ],
+                "appointments": [appointment_item(a, view.pairs) for a in view.appointments],
+            }
+        )
+    return data
+
+
+class MoveSideSchema(PlacedSchema):
+    pass
+
+
+class PlannedMoveSchema(Schema):
+    appointment_id = fields.Integer()
+    title = fields.String()
+    reason = fields.String(
+        metadata={"enum": ["requested", "pair", "spacing"], "description": "Why it moves"}
+    )
+    revision = fields.Integer(metadata={"description": "Its revision now; applying raises it"})
+    old = fields.Nested(MoveSideSchema, data_key="from")
+    new = fields.Nested(MoveSideSchema, data_key="to")
+
+
+class MovePreviewSchema(Schema):
+    appointment_id = fields.Integer()
+    course_id = fields.Integer(allow_none=True)
+    moves = fields.List(fields.Nested(PlannedMoveSchema))
+    fingerprint = fields.String(metadata={"description": "SHA-256 of exactly these moves"})
+    token = fields.String(
+        metadata={"description": "Send to POST .../reschedule to apply exactly this preview"}
+    )
+
+
+def move_preview(preview: MovePreview, names: Names, token: str) -> dict[str, Any]:
+    return {
+        "appointment_id": preview.appointment_id,
+        "course_id": preview.course_id,
+        "fingerprint": preview.fingerprint,
+        "token": token,
+        "moves": [
+            {
+                "appointment_id": m.appointment_id,
+                "title": m.title,
+                "reason": m.reason,
+                "revision": m.revision,
+                "old": names.placed(m.old_start, m.old_end, m.old_room_id, m.old_staff),
+                "new": names.placed(m.starts_at, m.ends_at, m.room_id, m.staff),
+            }
+            for m in preview.moves
+        ],
+    }
+
+
+class MovedSchema(Schema):
+    appointment_id = fields.Integer()
+    moved = fields.List(fields.Nested(CourseItemSchema))
+
+
+class CancelledSchema(Schema):
+    cancelled = fields.List(fields.Nested(CourseItemSchema))
