@@ -23,6 +23,7 @@ from ..models import ROOM_KINDS_FOR, Appointment, AuditEntry, Room, StaffMember
 from ..reminders.admin import list_for_appointment
 from .forms.appointments import CancelForm, MoveForm, StatusForm
 from .forms.auth import ActionForm
+from .forms.fields import choices
 from .listings import describe, load_entries
 from .login import allowed, current_staff, signed_in
 from .params import MAX_ID
@@ -121,9 +122,9 @@ def move_form(appointment: Appointment) -> MoveForm:
         )
         .order_by(Room.name)
     ).all()
-    form.room_id.choices = [(0, "Any free room (this one if free)")] + [
-        (r.id, r.name) for r in rooms
-    ]
+    form.room_id.choices = choices(
+        [(0, "Any free room (this one if free)")] + [(r.id, r.name) for r in rooms]
+    )
     return form
 
 

@@ -36,7 +36,7 @@ from . import course_service
 from .appointments import ics_response
 from .forms.auth import ActionForm
 from .forms.courses import CancelCourseForm, CourseForm
-from .forms.fields import show_domain_errors
+from .forms.fields import choices, show_domain_errors
 from .front_desk import home_location_id
 from .listings import Entry, load_entries
 from .login import allowed, current_staff
@@ -148,14 +148,14 @@ def course_form(patient: Patient, formdata: object = None) -> CourseForm:
     staff = db.session.scalars(
         select(StaffMember).where(StaffMember.active).order_by(StaffMember.name)
     ).all()
-    form.protocol_id.choices = [(p.id, p.name) for p in protocols]
-    form.location_id.choices = [(loc.id, loc.name) for loc in locations]
-    form.clinician_id.choices = [(0, "Any clinician")] + [
-        (m.id, m.name) for m in staff if Role.CLINICIAN in m.roles
-    ]
-    form.therapist_id.choices = [(0, "Any therapist")] + [
-        (m.id, m.name) for m in staff if Role.THERAPIST in m.roles
-    ]
+    form.protocol_id.choices = choices((p.id, p.name) for p in protocols)
+    form.location_id.choices = choices((loc.id, loc.name) for loc in locations)
+    form.clinician_id.choices = choices(
+        [(0, "Any clinician")] + [(m.id, m.name) for m in staff if Role.CLINICIAN in m.roles]
+    )
+    form.therapist_id.choices = choices(
+        [(0, "Any therapist")] + [(m.id, m.name) for m in staff if Role.THERAPIST in m.roles]
+    )
     return form
 
 

@@ -58,9 +58,7 @@ def outbox() -> str:
     counts = dict(
         db.session.execute(
             select(Reminder.status, func.count(Reminder.id)).group_by(Reminder.status)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     return render_template(
         "admin/outbox.html",

@@ -22,7 +22,7 @@ from ...errors import DomainError, NotFound, ValidationFailed
 from ...models import Location, StaffMember
 from ..forms.admin import WEEKDAYS, StaffForm, StaffHoursForm, TimeOffForm
 from ..forms.auth import ActionForm
-from ..forms.fields import show_domain_errors
+from ..forms.fields import choices, show_domain_errors
 from ..front_desk import home_location_id
 from ..login import allowed, current_staff
 from ..params import MAX_ID
@@ -108,7 +108,7 @@ def member_page(
         else:
             sub = StaffHoursForm(formdata=None, prefix=f"loc{loc.id}")
             sub.fill(mine)
-        sub.location_id.choices = [(loc.id, loc.name)]
+        sub.location_id.choices = choices([(loc.id, loc.name)])
         sub.location_id.data = loc.id
         hour_forms.append((loc, sub, bool(mine)))
     return render_template(
@@ -146,7 +146,7 @@ def staff_member(staff_id: int) -> Response | tuple[str, int]:
 def working_hours(staff_id: int, location_id: int) -> Response | tuple[str, int]:
     member = load_member(staff_id)
     form = StaffHoursForm(prefix=f"loc{location_id}")
-    form.location_id.choices = [(location_id, "")]
+    form.location_id.choices = choices([(location_id, "")])
     if form.validate_on_submit():
         others = [
             {"location_id": h.location_id, "weekday": h.weekday, "starts": h.starts, "ends": h.ends}

@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...models import Role, RoomKind
-from .fields import email_address, no_nul
+from .fields import choices, email_address, no_nul
 from .patients import zone_choices
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -105,7 +105,7 @@ ROOM_KIND_CHOICES = [(k.value, k.value.replace("_", " ").capitalize()) for k in 
 
 class RoomForm(FlaskForm):  # type: ignore[misc]
     name = StringField("Name", validators=[DataRequired(), Length(max=120), no_nul])
-    kind = SelectField("Kind", choices=ROOM_KIND_CHOICES, validators=[DataRequired()])
+    kind = SelectField("Kind", choices=choices(ROOM_KIND_CHOICES), validators=[DataRequired()])
     video_url = URLField(
         "Video link",
         validators=[Optional(), Length(max=500), no_nul],
@@ -131,7 +131,7 @@ class StaffForm(FlaskForm):  # type: ignore[misc]
     email = EmailField(
         "E-mail (sign-in)", validators=[DataRequired(), Length(max=254), email_address(), no_nul]
     )
-    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES)
+    roles = MultiCheckboxField("Roles", choices=choices(ROLE_CHOICES))
     active = BooleanField("Active (may sign in and be booked)", default=True)
     feed_full_names = BooleanField("Calendar feed shows patients' full names")
     password = PasswordField(

@@ -7,13 +7,13 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ...booking.appointments import TRANSITIONS
-from .fields import no_nul
+from .fields import choices, no_nul
 
 STEP_CHOICES = [(name, name.replace("_", " ")) for name in TRANSITIONS]
 
 
 class StatusForm(FlaskForm):  # type: ignore[misc]
-    step = SelectField("Action", choices=STEP_CHOICES, validators=[InputRequired()])
+    step = SelectField("Action", choices=choices(STEP_CHOICES), validators=[InputRequired()])
     revision = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
 
 
@@ -26,7 +26,7 @@ class CancelForm(FlaskForm):  # type: ignore[misc]
     )
     pair = SelectField(
         "Its integration session",
-        choices=[("keep", "Keep it"), ("cancel", "Cancel it too")],
+        choices=choices([("keep", "Keep it"), ("cancel", "Cancel it too")]),
         default="keep",
     )
     revision = HiddenField()

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from ...planning import Preferences
 from .admin import MultiCheckboxField
+from .fields import choices
 
 WEEKDAY_CHOICES = [
     ("0", "Mon"),
@@ -37,7 +38,7 @@ class CourseForm(FlaskForm):  # type: ignore[misc]
     earliest = DateField("Earliest day", validators=[DataRequired()])
     weekdays = MultiCheckboxField(
         "Days the patient can come",
-        choices=WEEKDAY_CHOICES,
+        choices=choices(WEEKDAY_CHOICES),
         description="None ticked: any day the clinic is open.",
     )
     earliest_time = TimeField("Not before", validators=[Optional()])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from wtforms import Field, Form
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Regexp, ValidationError
 
 #: Loose on purpose: the address is checked by sending to it, not by a pattern.
@@ -34,3 +36,8 @@ def show_domain_errors(form: Form, fields: dict[str, list[str]], message: str = 
     if not fields and message:
         general.append(message)
     form.form_errors = [*list(getattr(form, "form_errors", []) or []), *general]
+
+
+def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[arg-type]

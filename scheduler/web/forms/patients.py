@@ -20,10 +20,11 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ...models import AppointmentKind, FeedPrivacy
-from .fields import email_address, no_nul
+from .fields import choices, email_address, no_nul
 
 PRIVACY_CHOICES = [
     (FeedPrivacy.MINIMAL.value, "Minimal: “Clinic appointment” and the place"),
@@ -40,9 +41,9 @@ OVERRIDABLE = [
 
 
 @lru_cache(maxsize=1)
-def zone_choices() -> list[tuple[str, str]]:
+def zone_choices() -> list[SelectChoice]:
     zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
-    return [(z, z.replace("_", " ")) for z in zones]
+    return choices((z, z.replace("_", " ")) for z in zones)
 
 
 def past_date(_form: Form, field: Field) -> None:
@@ -103,7 +104,7 @@ def parse_hours(text: str) -> list[float]:
 class PreferencesForm(FlaskForm):  # type: ignore[misc]
     feed_privacy = SelectField(
         "Calendar privacy",
-        choices=PRIVACY_CHOICES,
+        choices=choices(PRIVACY_CHOICES),
         description="What the patient's subscribed calendar shows. No feed ever shows notes, "
         "doses or diagnoses.",
     )
