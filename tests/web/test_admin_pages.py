@@ -131,6 +131,7 @@ def test_audit_log_filters(app, scene):
     client = admin(app, scene)
     everything = client.get("/admin/audit").get_data(as_text=True)
     assert "appointment.create" in everything
+    assert f'<span class="account-name">{scene.clinic.admin.name}</span>' in everything
     only = client.get(f"/admin/audit?entity=appointment&entity_id={scene.integration.id}").get_data(
         as_text=True
     )

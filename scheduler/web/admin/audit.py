@@ -86,7 +86,7 @@ def audit() -> str:
         filters=filters,
         actions=list(actions),
         entities=list(entities),
-        staff=list(staff),
+        staff_choices=list(staff),
         total=total,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
