@@ -12,7 +12,8 @@ import pytest
 
 from .live_server import PASSWORD, LiveServer, Shots
 
-pytestmark = pytest.mark.e2e
+# One worker runs them all (make test uses --dist loadgroup): one server, one demo load.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 def sign_in(page, server: LiveServer, email: str, shots: Shots) -> None:  # type: ignore[no-untyped-def]
