@@ -21,8 +21,8 @@ from ..booking import (
     cancel_appointment,
     get_appointment,
     progress_appointment,
-    reschedule_appointment,
 )
+from ..courses.direct import reschedule_session
 from ..db import db, write_transaction
 from ..errors import Conflict, ValidationFailed
 from ..models import Appointment, AppointmentStaff, Room
@@ -148,7 +148,7 @@ class AppointmentById(MethodView):
                     rule="revision",
                 )
             starts_at = data.get("starts_at")
-            reschedule_appointment(
+            reschedule_session(
                 db.session,
                 appointment,
                 action("appointment.reschedule"),
