@@ -10,21 +10,24 @@ Not under /api: calendar apps cannot send bearer tokens, the token in the URL is
 
 from __future__ import annotations
 
-import weakref
-from typing import Any
+import datetime as dt
+import time
 
 from flask import Blueprint, Flask, Response, current_app, request
-from sqlalchemy import Engine, create_engine
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import http_date
 
 from ..clock import now
 from ..db import db
 from ..extensions import csrf, limiter
 from .cache import BuiltFeed, FeedCache
-from .render import FeedSettings, FeedState, cached_feed
-from .tokens import resolve_feed
+from .conditional import accepts_gzip, modified_since, none_match
+from .facts import Window
+from .lookup import LookupUnavailable, TokenLookup
+from .render import FeedSettings, cached_feed
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
@@ -32,113 +35,122 @@ bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 #: polls a few times a day, and calendar services fetch for many users from few addresses.
 DEFAULT_MISS_LIMIT = "30 per minute; 500 per hour"
 EXTENSION = "scheduler.feeds"
-CALENDAR_TYPE = "text/calendar; charset=utf-8"
+_DAY = dt.timedelta(days=1)
 
 
 class FeedRuntime:
-    """Per-app state: settings, caches and the connection pool for token lookups."""
+    """Per-app state: settings, caches, today's window, the miss budget and the token lookup."""
 
     def __init__(self, app: Flask) -> None:
         self.settings = FeedSettings.from_config(app.config)
         self.cache = FeedCache(
-            max_feeds=int(app.config.get("FEED_CACHE_FEEDS", 2000)),
-            max_events=int(app.config.get("FEED_CACHE_EVENTS", 200_000)),
+            max_feeds=int(app.config.get("FEED_CACHE_FEEDS", 1000)),
+            max_events=int(app.config.get("FEED_CACHE_EVENTS", 50_000)),
         )
-        self._url = str(app.config["SQLALCHEMY_DATABASE_URI"])
-        self._lookup_engine: Engine | None = None
-        self._dedicated = bool(app.config.get("FEED_LOOKUP_POOL", True))
+        self.misses = MissBudget(str(app.config.get("FEED_MISS_LIMIT", DEFAULT_MISS_LIMIT)))
+        self.lookup = TokenLookup(
+            make_url(str(app.config["SQLALCHEMY_DATABASE_URI"])),
+            lambda: db.engine,
+            dedicated=bool(app.config.get("FEED_LOOKUP_CONNECTIONS", not app.testing)),
+        )
+        self._window: Window | None = None
 
-    def lookup_engine(self) -> Engine:
-        """On PostgreSQL, a pool of autocommit connections without the pre-ping the app's
-        pool does: the lookup is one statement, so a dead connection is simply retried."""
-        if not self._dedicated or not self._url.startswith("postgresql"):
-            return db.engine
-        if self._lookup_engine is None:
-            engine = create_engine(self._url, isolation_level="AUTOCOMMIT", pool_size=4)
-            self._lookup_engine = engine
-            weakref.finalize(self, engine.dispose)
-        return self._lookup_engine
+    def window(self, now: dt.datetime) -> Window:
+        """Today's window (UTC day), computed once a day."""
+        window = self._window
+        if window is None or not (window.day <= now < window.day + _DAY):
+            window = self._window = self.settings.window(now)
+        return window
 
-    def lookup(self, token: str) -> FeedState | None:
-        engine = self.lookup_engine()
-        for attempt in (1, 2):
-            try:
-                with engine.connect() as connection:
-                    return resolve_feed(connection, token)
-            except DBAPIError as error:
-                if attempt == 2 or not error.connection_invalidated:
-                    raise
-        return None
+    def close(self) -> None:
+        self.lookup.close()
 
 
 def runtime() -> FeedRuntime:
     return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
 
 
-def _miss_limit() -> str:
-    return str(current_app.config.get("FEED_MISS_LIMIT", DEFAULT_MISS_LIMIT))
+class MissBudget:
+    """Misses allowed per client, kept in Flask-Limiter's storage with its strategy.
+
+    Checked before every request, charged only for misses (the ``deduct_when`` idea): a client
+    over budget gets 429 for every feed URL, valid or not, so guessing cannot go on by telling
+    404s from 200s. Done here rather than with ``@limiter.limit(deduct_when=...)``, whose
+    per-request bookkeeping costs more than the rest of a cached feed request.
+    """
+
+    scope = "feed-misses"
+
+    def __init__(self, limits: str) -> None:
+        self.items = parse_many(limits)
+
+    def exhausted(self, client: str) -> int | None:
+        """Seconds until the client may try again, or None when within budget."""
+        if not limiter.enabled:
+            return None
+        strategy = limiter.limiter
+        for item in self.items:
+            if not strategy.test(item, client, self.scope):
+                reset = strategy.get_window_stats(item, client, self.scope).reset_time
+                return max(1, int(reset - time.time()) + 1)
+        return None
+
+    def charge(self, client: str) -> None:
+        if limiter.enabled:
+            for item in self.items:
+                limiter.limiter.hit(item, client, self.scope)
 
 
-def _is_miss(response: Response) -> bool:
-    return response.status_code == 404
-
-
-# Tested before each request, charged only for misses: a client over its miss budget is
-# refused until the window passes, however many feeds it fetches successfully.
-_miss_budget = limiter.shared_limit(_miss_limit, scope="feed-misses", deduct_when=_is_miss)
+@limiter.request_filter
+def _not_for_feeds() -> bool:
+    """Flask-Limiter's per-request bookkeeping stays out of feed requests (MissBudget counts
+    their misses); for a cached feed it would cost more than everything else the route does."""
+    return request.blueprint == bp.name
 
 
 @bp.get("/<token>.ics")
-@_miss_budget
 def feed(token: str) -> Response:
-    state = runtime().lookup(token)
-    if state is None:
-        return not_found()
-    settings = runtime().settings
-    built = cached_feed(db.session, state, settings.window(now()), settings, runtime().cache)
+    feeds = runtime()
+    client = get_remote_address()
+    wait = feeds.misses.exhausted(client)
+    if wait is not None:
+        return too_many(wait)
+    try:
+        state = feeds.lookup(token)
+    except LookupUnavailable:
+        return _unavailable()
+    built = None
+    if state is not None:
+        built = cached_feed(db.session, state, feeds.window(now()), feeds.settings, feeds.cache)
     if built is None:
+        feeds.misses.charge(client)
         return not_found()
     return calendar_response(built)
 
 
 @bp.route("/<path:anything>")
-@_miss_budget
 def unknown(anything: str) -> Response:
+    feeds = runtime()
+    client = get_remote_address()
+    wait = feeds.misses.exhausted(client)
+    if wait is not None:
+        return too_many(wait)
+    feeds.misses.charge(client)
     return not_found()
 
 
 def calendar_response(built: BuiltFeed) -> Response:
-    encoded = request.accept_encodings["gzip"] > 0
-    etag = built.gzip_etag if encoded else built.etag
-    headers: dict[str, Any] = {
-        "ETag": f'"{etag}"',
-        "Last-Modified": _http_date(built),
-        "Cache-Control": "private",
-        "Vary": "Accept-Encoding",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if _not_modified(built):
-        return Response(status=304, headers=headers)
-    headers["Content-Type"] = CALENDAR_TYPE
-    if encoded:
-        headers["Content-Encoding"] = "gzip"
-        return Response(built.gzip_body(), status=200, headers=headers)
-    return Response(built.body, status=200, headers=headers)
-
-
-def _not_modified(built: BuiltFeed) -> bool:
-    if "If-None-Match" in request.headers:
-        # Weak comparison (RFC 9110 13.1.2); either encoding's tag names the same content.
-        tags = request.if_none_match
-        return bool(
-            tags.star_tag or tags.contains_weak(built.etag) or tags.contains_weak(built.gzip_etag)
-        )
-    since = request.if_modified_since
-    return since is not None and built.last_modified <= since
-
-
-def _http_date(built: BuiltFeed) -> str:
-    return http_date(built.last_modified)
+    environ = request.environ
+    encoded = accepts_gzip(environ)
+    # Either encoding's tag names the same content.
+    matched = none_match(environ, built.etag, built.gzip_etag)
+    if matched is None:
+        since = modified_since(environ)
+        matched = since is not None and built.last_modified <= since
+    if matched:
+        return Response(status=304, headers=built.not_modified_headers[encoded])
+    body = built.gzip_body() if encoded else built.body
+    return Response(body, status=200, headers=built.headers[encoded])
 
 
 def not_found() -> Response:
@@ -147,6 +159,15 @@ def not_found() -> Response:
         status=404,
         mimetype="text/plain",
         headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def too_many(wait: int) -> Response:
+    return Response(
+        "429\n",
+        status=429,
+        mimetype="text/plain",
+        headers={"Retry-After": str(wait), "Cache-Control": "no-store"},
     )
 
 
@@ -160,6 +181,10 @@ def _plain_error(error: HTTPException) -> Response:
 
 def _database_error(_error: DBAPIError) -> Response:
     db.session.rollback()
+    return _unavailable()
+
+
+def _unavailable() -> Response:
     return Response("503\n", status=503, mimetype="text/plain", headers={"Retry-After": "30"})
 
 

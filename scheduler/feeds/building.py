@@ -1,14 +1,15 @@
 """iCalendar pieces, rendered by icalendar (escaping, CRLF, 75-octet folding) and joined as bytes.
 
 A feed is ``head + VTIMEZONE blocks + VEVENTs + END:VCALENDAR``. Each VEVENT depends only on
-its ``EventView`` and each VTIMEZONE only on its zone and years, so both are rendered once and
-reused: after one appointment changes, a rebuild renders one event and joins cached bytes.
+what it is rendered from and each VTIMEZONE only on its zone and years, so both are rendered
+once and reused: after one appointment changes, a rebuild renders one event and joins cached
+bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -87,15 +88,11 @@ def timezone_years(instants: Iterable[dt.datetime]) -> tuple[int, int]:
 
 
 def assemble(
-    head: CalendarHead,
-    views: Sequence[EventView],
-    years: tuple[int, int],
-    render: Callable[[EventView], bytes] = render_event,
+    head: CalendarHead, tzids: Iterable[str], years: tuple[int, int], events: Iterable[bytes]
 ) -> bytes:
-    """The calendar: a VTIMEZONE for every TZID an event uses, then the events in order."""
+    """The calendar: a VTIMEZONE for every TZID the events use, then the events in order."""
     parts = [render_head(head)]
-    for tzid in sorted({v.tzid for v in views}):
-        parts.append(vtimezone_bytes(tzid, *years))
-    parts.extend(render(v) for v in views)
+    parts.extend(vtimezone_bytes(tzid, *years) for tzid in sorted(set(tzids)))
+    parts.extend(events)
     parts.append(END)
     return b"".join(parts)

@@ -2,8 +2,9 @@
 
 A built feed is served for as long as its key (owner version, clinic version, window) matches
 what the database says; every worker process checks that with one indexed lookup per request,
-so a change committed by any process is seen by all. Rendered events are keyed by their whole
-``EventView``, so they can never be served for content that changed.
+so a change committed by any process is seen by all. Rendered events are keyed by everything
+they are rendered from (audience, appointment facts, step, reminders), so they can never be
+served for content that changed.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from functools import cached_property
+from typing import Any, Generic, TypeVar
 
-from .building import render_event
-from .privacy import EventView
+from werkzeug.http import http_date
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -61,6 +62,26 @@ class LRU(Generic[K, V]):
 FeedKey = tuple[int, int, str]
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What an owner's last build was made of, so the next one re-reads and re-renders only
+    the appointments whose revision moved. Valid while the clinic-wide counter, the reader's
+    choices and the window are the same."""
+
+    clinic_version: int
+    audience: Hashable
+    window: str
+    #: appointment id -> (revision, departed), the facts, and the event's bytes.
+    entries: dict[int, tuple[tuple[int, bool], Any, bytes]]
+
+    def fits(self, clinic_version: int, audience: Hashable, window: str) -> bool:
+        return (self.clinic_version, self.audience, self.window) == (
+            clinic_version,
+            audience,
+            window,
+        )
+
+
 @dataclass
 class BuiltFeed:
     """A feed body with its validators. ``key`` is (owner version, clinic version, window)."""
@@ -86,6 +107,30 @@ class BuiltFeed:
     def gzip_etag(self) -> str:
         return f"{self.etag}-gz"
 
+    @cached_property
+    def headers(self) -> dict[bool, list[tuple[str, str]]]:
+        """Response headers of the 200, without and with gzip (built once, sent many times)."""
+        common = [
+            ("Content-Type", "text/calendar; charset=utf-8"),
+            ("Last-Modified", http_date(self.last_modified)),
+            ("Cache-Control", "private"),
+            ("Vary", "Accept-Encoding"),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+        return {
+            False: [("ETag", f'"{self.etag}"'), *common],
+            True: [("ETag", f'"{self.gzip_etag}"'), ("Content-Encoding", "gzip"), *common],
+        }
+
+    @cached_property
+    def not_modified_headers(self) -> dict[bool, list[tuple[str, str]]]:
+        """A 304 repeats what a cache must update: the tag, Cache-Control, Vary."""
+        rest = [("Cache-Control", "private"), ("Vary", "Accept-Encoding")]
+        return {
+            False: [("ETag", f'"{self.etag}"'), *rest],
+            True: [("ETag", f'"{self.gzip_etag}"'), *rest],
+        }
+
     def gzip_body(self) -> bytes:
         """The gzip-encoded body, compressed on first use and kept with the body."""
         if self._gzip is None:
@@ -99,15 +144,16 @@ class BuiltFeed:
 class FeedCache:
     def __init__(self, max_feeds: int = 2000, max_events: int = 200_000) -> None:
         self.feeds: LRU[tuple[str, int], BuiltFeed] = LRU(max_feeds)
-        self.events: LRU[EventView, bytes] = LRU(max_events)
+        self.events: LRU[Hashable, bytes] = LRU(max_events)
+        self.snapshots: LRU[tuple[str, int], Snapshot] = LRU(max_feeds)
         self._locks: dict[tuple[str, int], threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
-    def event_bytes(self, view: EventView) -> bytes:
-        found = self.events.get(view)
+    def event_bytes(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        found = self.events.get(key)
         if found is None:
-            found = render_event(view)
-            self.events.put(view, found)
+            found = render()
+            self.events.put(key, found)
         return found
 
     def build_lock(self, owner: tuple[str, int]) -> threading.Lock:

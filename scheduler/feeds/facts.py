@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
@@ -55,7 +56,7 @@ class Window:
             day=today,
         )
 
-    @property
+    @cached_property
     def label(self) -> str:
         return f"{self.start:%Y%m%d}-{self.end:%Y%m%d}-{self.cancelled_since:%Y%m%d}"
 
@@ -167,35 +168,81 @@ def window_condition(window: Window) -> ColumnElement[bool]:
 
 
 def feed_facts(
-    session: Session, kind: FeedOwnerKind, owner_id: int, window: Window
+    session: Session,
+    kind: FeedOwnerKind,
+    owner_id: int,
+    window: Window,
+    only: Sequence[int] | None = None,
 ) -> list[AppointmentFacts]:
-    """The owner's appointments in the window, with recent departures, in start order."""
-    where = (owner_condition(kind, owner_id), window_condition(window))
+    """The owner's appointments in the window, with recent departures, in start order
+    (``only``: just these appointments, for a rebuild that reuses the rest)."""
+    where = [owner_condition(kind, owner_id), window_condition(window)]
+    if only is not None:
+        where.append(Appointment.id.in_(list(only)))
     rows = session.execute(_select(*where)).all()
-    facts = [_facts(row) for row in rows]
+    departed: list[Any] = []
     if kind in (FeedOwnerKind.STAFF, FeedOwnerKind.ROOM):
-        facts.extend(_departures(session, kind, owner_id, window))
-        facts.sort(key=lambda f: (f.starts_at, f.id))
-    ids = select(Appointment.id).where(*where).scalar_subquery()
+        departed = _departures(session, kind, owner_id, window, only)
+    if not rows and not departed:
+        return []
+    ids = [r[0] for r in rows] if only is not None else select(Appointment.id).where(*where)
     condition = AppointmentStaff.appointment_id.in_(ids)
-    departed = sorted(f.id for f in facts if f.departed)
     if departed:
-        condition = or_(condition, AppointmentStaff.appointment_id.in_(departed))
-    return _with_staff(session, facts, condition)
+        condition = or_(condition, AppointmentStaff.appointment_id.in_([r[0] for r in departed]))
+    staff = _staff(session, condition)
+    facts = [AppointmentFacts(*row, staff=staff.get(row[0], ())) for row in rows]
+    if departed:
+        facts.extend(
+            AppointmentFacts(*row, staff=staff.get(row[0], ()), departed=True) for row in departed
+        )
+        facts.sort(key=lambda f: (f.starts_at, f.id))
+    return facts
+
+
+def feed_marks(
+    session: Session, kind: FeedOwnerKind, owner_id: int, window: Window
+) -> dict[int, tuple[int, bool]]:
+    """What is in the owner's feed, as appointment id -> (revision, departed): enough to tell
+    which events changed since the last build. Booking raises an appointment's revision with
+    every change a calendar must see (it is the iCalendar SEQUENCE), so an unchanged revision
+    means unchanged appointment facts; everything else an event shows raises the clinic-wide
+    counter, which forces a full rebuild."""
+    rows = session.execute(
+        select(Appointment.id, Appointment.revision).where(
+            owner_condition(kind, owner_id), window_condition(window)
+        )
+    )
+    marks = {row[0]: (row[1], False) for row in rows}
+    if kind in (FeedOwnerKind.STAFF, FeedOwnerKind.ROOM):
+        departed = session.execute(
+            select(Appointment.id, Appointment.revision).where(
+                *_departure_conditions(kind, owner_id, window)
+            )
+        )
+        marks.update({row[0]: (row[1], True) for row in departed})
+    return marks
 
 
 def appointment_facts(session: Session, appointment_ids: Sequence[int]) -> list[AppointmentFacts]:
     """Facts of the given appointments, whatever their status or time."""
-    condition = Appointment.id.in_(list(appointment_ids))
-    facts = [_facts(row) for row in session.execute(_select(condition)).all()]
-    return _with_staff(session, facts, AppointmentStaff.appointment_id.in_(list(appointment_ids)))
+    wanted = list(appointment_ids)
+    return _facts_with_staff(
+        session, Appointment.id.in_(wanted), AppointmentStaff.appointment_id.in_(wanted)
+    )
 
 
 def course_facts(session: Session, course_id: int) -> list[AppointmentFacts]:
     condition = Appointment.course_id == course_id
-    facts = [_facts(row) for row in session.execute(_select(condition)).all()]
     ids = select(Appointment.id).where(condition).scalar_subquery()
-    return _with_staff(session, facts, AppointmentStaff.appointment_id.in_(ids))
+    return _facts_with_staff(session, condition, AppointmentStaff.appointment_id.in_(ids))
+
+
+def _facts_with_staff(
+    session: Session, condition: ColumnElement[bool], staff_condition: ColumnElement[bool]
+) -> list[AppointmentFacts]:
+    rows = session.execute(_select(condition)).all()
+    staff = _staff(session, staff_condition) if rows else {}
+    return [AppointmentFacts(*row, staff=staff.get(row[0], ())) for row in rows]
 
 
 def protocol_definitions(
@@ -212,35 +259,38 @@ def protocol_definitions(
     return {row[0]: row[1] if isinstance(row[1], dict) else {} for row in rows}
 
 
-def _departures(
-    session: Session, kind: FeedOwnerKind, owner_id: int, window: Window
-) -> list[AppointmentFacts]:
+def _departure_conditions(
+    kind: FeedOwnerKind, owner_id: int, window: Window
+) -> tuple[ColumnElement[bool], ...]:
     departed = exists().where(
         FeedDeparture.appointment_id == Appointment.id,
         FeedDeparture.owner_kind == str(kind),
         FeedDeparture.owner_id == owner_id,
         FeedDeparture.departed_at >= window.cancelled_since,
     )
-    where = (
+    return (
         departed,
         ~owner_condition(kind, owner_id),
         Appointment.starts_at < window.end,
         Appointment.ends_at > window.start,
     )
-    rows = session.execute(_select(*where)).all()
-    return [_facts(row, departed=True) for row in rows]
 
 
-def _facts(row: Any, departed: bool = False) -> AppointmentFacts:
-    return AppointmentFacts(*row, departed=departed)
+def _departures(
+    session: Session,
+    kind: FeedOwnerKind,
+    owner_id: int,
+    window: Window,
+    only: Sequence[int] | None = None,
+) -> list[Any]:
+    where = list(_departure_conditions(kind, owner_id, window))
+    if only is not None:
+        where.append(Appointment.id.in_(list(only)))
+    return list(session.execute(_select(*where)).all())
 
 
-def _with_staff(
-    session: Session, facts: list[AppointmentFacts], condition: ColumnElement[bool]
-) -> list[AppointmentFacts]:
-    if not facts:
-        return facts
-    by_appointment: dict[int, list[StaffFact]] = {}
+def _staff(session: Session, condition: ColumnElement[bool]) -> dict[int, tuple[StaffFact, ...]]:
+    found: dict[int, list[StaffFact]] = {}
     rows = session.execute(
         select(
             AppointmentStaff.appointment_id,
@@ -253,5 +303,5 @@ def _with_staff(
         .order_by(AppointmentStaff.appointment_id, AppointmentStaff.staff_id)
     )
     for appointment_id, staff_id, name, part in rows:
-        by_appointment.setdefault(appointment_id, []).append(StaffFact(staff_id, name, part))
-    return [replace(f, staff=tuple(by_appointment.get(f.id, ()))) for f in facts]
+        found.setdefault(appointment_id, []).append(StaffFact(staff_id, name, part))
+    return {key: tuple(value) for key, value in found.items()}

@@ -79,7 +79,7 @@ class Audience:
 
 @dataclass(frozen=True)
 class EventView:
-    """Everything one VEVENT shows; equal views render to equal bytes (the cache key)."""
+    """Everything one VEVENT shows; equal views render to equal bytes."""
 
     uid: str
     sequence: int

@@ -7,9 +7,9 @@ reads the request.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -20,26 +20,23 @@ from ..models import (
     Course,
     FeedOwnerKind,
     FeedPrivacy,
-    Location,
     Patient,
-    Room,
     StaffMember,
-    WorkingHours,
 )
 from ..reminders.policy import avoid_quiet_hours, policy_for
 from .building import CalendarHead, assemble, render_event, timezone_years
-from .cache import BuiltFeed, FeedCache
+from .cache import BuiltFeed, FeedCache, Snapshot
 from .facts import (
     AppointmentFacts,
     Window,
     appointment_facts,
     course_facts,
     feed_facts,
+    feed_marks,
     protocol_definitions,
 )
-from .privacy import Audience, EventView, PatientExtras, step_info, view_for
-
-MINIMAL_CALENDAR_NAME = "Clinic appointments"
+from .owners import load_owner
+from .privacy import Audience, PatientExtras, StepInfo, step_info, view_for
 
 
 @dataclass(frozen=True)
@@ -102,19 +99,42 @@ def build_feed(
     settings: FeedSettings,
     cache: FeedCache | None = None,
 ) -> BuiltFeed | None:
-    found = audience_of(session, state.kind, state.owner_id)
-    if found is None:
+    """Build the owner's feed. With a cache, a rebuild after a change reads the full facts
+    only of appointments whose revision moved, and renders only those events."""
+    owner = load_owner(session, state.kind, state.owner_id)
+    if owner is None:
         return None
-    audience, owner = found
-    facts = feed_facts(session, state.kind, state.owner_id, window)
-    views = event_views(session, audience, facts)
+    audience = owner.audience
+    previous = cache.snapshots.get(state.owner) if cache is not None else None
+    if (
+        previous is not None
+        # Patient feeds carry reminders whose rules live outside the appointment: small
+        # feeds, always read whole.
+        and audience.kind != FeedOwnerKind.PATIENT
+        and previous.fits(state.clinic_version, audience, window.label)
+    ):
+        entries = _reuse(session, state, window, audience, previous, cache)
+    else:
+        facts = feed_facts(session, state.kind, state.owner_id, window)
+        entries = _render(session, audience, facts, cache)
+    if cache is not None:
+        cache.snapshots.put(
+            state.owner,
+            Snapshot(
+                state.clinic_version,
+                audience,
+                window.label,
+                {f.id: ((f.revision, f.departed), f, data) for f, data in entries},
+            ),
+        )
+    facts = [f for f, _data in entries]
     head = CalendarHead(
-        name=calendar_name(audience, owner, settings.clinic_name),
-        timezone=calendar_zone(session, audience, owner, facts),
+        name=owner.calendar_name(settings.clinic_name),
+        timezone=owner.calendar_zone(session, facts),
         refresh=settings.refresh,
     )
-    render = cache.event_bytes if cache is not None else render_event
-    body = assemble(head, views, (window.start.year, window.end.year), render)
+    years = (window.start.year, window.end.year)
+    body = assemble(head, (f.timezone for f in facts), years, (data for _f, data in entries))
     stamps = [
         _from_second(state.changed_second),
         _from_second(state.clinic_changed_second),
@@ -123,6 +143,41 @@ def build_feed(
     ]
     key = (state.version, state.clinic_version, window.label)
     return BuiltFeed.of(key, body, max(stamps).replace(microsecond=0))
+
+
+Entry = tuple[AppointmentFacts, bytes]
+
+
+def _render(
+    session: Session,
+    audience: Audience,
+    facts: Sequence[AppointmentFacts],
+    cache: FeedCache | None,
+) -> list[Entry]:
+    inputs = event_inputs(session, audience, facts)
+    if cache is None:
+        return [(key[1], render_input(key)) for key in inputs]
+    return [(key[1], cache.event_bytes(key, partial(render_input, key))) for key in inputs]
+
+
+def _reuse(
+    session: Session,
+    state: FeedState,
+    window: Window,
+    audience: Audience,
+    previous: Snapshot,
+    cache: FeedCache | None,
+) -> list[Entry]:
+    marks = feed_marks(session, state.kind, state.owner_id, window)
+    stale = {i for i, mark in marks.items() if previous.entries.get(i, (None,))[0] != mark}
+    entries: list[Entry] = [
+        (previous.entries[i][1], previous.entries[i][2]) for i in marks if i not in stale
+    ]
+    if stale:
+        fresh = feed_facts(session, state.kind, state.owner_id, window, only=sorted(stale))
+        entries.extend(_render(session, audience, fresh, cache))
+    entries.sort(key=lambda e: (e[0].starts_at, e[0].id))
+    return entries
 
 
 def render_appointment_ics(
@@ -161,10 +216,10 @@ def render_course_ics(
 def _calendar(
     session: Session, audience: Audience, facts: list[AppointmentFacts], method: str
 ) -> bytes:
-    views = event_views(session, audience, facts)
-    instants = [v.starts_at for v in views] + [v.ends_at for v in views]
+    events = [render_input(key) for key in event_inputs(session, audience, facts)]
+    instants = [f.starts_at for f in facts] + [f.ends_at for f in facts]
     years = timezone_years(instants) if instants else (0, 0)
-    return assemble(CalendarHead(method=method), views, years)
+    return assemble(CalendarHead(method=method), (f.timezone for f in facts), years, events)
 
 
 def patient_audience(patient: Patient) -> Audience:
@@ -175,67 +230,30 @@ def staff_audience(member: StaffMember) -> Audience:
     return Audience(FeedOwnerKind.STAFF, member.id, full_names=bool(member.feed_full_names))
 
 
-def audience_of(
-    session: Session, kind: FeedOwnerKind, owner_id: int
-) -> tuple[Audience, Any] | None:
-    if kind == FeedOwnerKind.PATIENT:
-        patient = session.get(Patient, owner_id)
-        return (patient_audience(patient), patient) if patient else None
-    if kind == FeedOwnerKind.STAFF:
-        member = session.get(StaffMember, owner_id)
-        if member is None or not member.active:
-            return None
-        return staff_audience(member), member
-    model = Room if kind == FeedOwnerKind.ROOM else Location
-    row = session.get(model, owner_id)
-    return (Audience(kind, owner_id), row) if row else None
+#: Everything one VEVENT is rendered from; equal inputs render to equal bytes.
+EventInput = tuple[Audience, AppointmentFacts, StepInfo, PatientExtras | None]
 
 
-def calendar_name(audience: Audience, owner: Any, clinic_name: str) -> str:
-    if audience.kind == FeedOwnerKind.PATIENT:
-        if audience.privacy == FeedPrivacy.MINIMAL:
-            return MINIMAL_CALENDAR_NAME
-        return clinic_name
-    return f"{clinic_name}: {owner.name}"
-
-
-def calendar_zone(
-    session: Session, audience: Audience, owner: Any, facts: Sequence[AppointmentFacts]
-) -> str:
-    """X-WR-TIMEZONE: where the reader lives (patients) or works. Events carry their own TZID;
-    this only sets the zone a client shows the calendar in by default."""
-    if audience.kind == FeedOwnerKind.PATIENT:
-        return str(owner.timezone)
-    if audience.kind == FeedOwnerKind.LOCATION:
-        return str(owner.timezone)
-    if audience.kind == FeedOwnerKind.ROOM:
-        return str(owner.location.timezone)
-    if facts:
-        return Counter(f.timezone for f in facts).most_common(1)[0][0]
-    zone = session.scalar(
-        select(Location.timezone)
-        .join(WorkingHours, WorkingHours.location_id == Location.id)
-        .where(WorkingHours.staff_id == owner.id)
-        .order_by(WorkingHours.id)
-        .limit(1)
-    )
-    return zone or "UTC"
-
-
-def event_views(
+def event_inputs(
     session: Session, audience: Audience, facts: Sequence[AppointmentFacts]
-) -> list[EventView]:
+) -> list[EventInput]:
     definitions = protocol_definitions(session, facts)
     extras = patient_extras(session, facts) if audience.kind == FeedOwnerKind.PATIENT else {}
-    return [
-        view_for(
-            audience,
-            f,
-            step=step_info(definitions.get(f.protocol_version_id or -1), f.step_key),
-            extras=extras.get(f.id),
-        )
-        for f in facts
-    ]
+    steps: dict[tuple[int | None, str | None], StepInfo] = {}
+    found: list[EventInput] = []
+    for f in facts:
+        step_key = (f.protocol_version_id, f.step_key)
+        step = steps.get(step_key)
+        if step is None:
+            definition = definitions.get(f.protocol_version_id or -1)
+            step = steps[step_key] = step_info(definition, f.step_key)
+        found.append((audience, f, step, extras.get(f.id)))
+    return found
+
+
+def render_input(key: EventInput) -> bytes:
+    audience, facts, step, extras = key
+    return render_event(view_for(audience, facts, step=step, extras=extras))
 
 
 def patient_extras(session: Session, facts: Sequence[AppointmentFacts]) -> dict[int, PatientExtras]:

@@ -135,3 +135,46 @@ def test_edits_outside_booking_raise_the_right_counters(session, clinic):
     clinic.avery.phone = "+15550199"
     session.commit()
     assert versions(session) == quiet
+
+
+def test_rebuilds_after_changes_equal_a_build_from_scratch(session, clinic, token_for, fetch):
+    """Rebuilds re-read only the appointments whose revision moved; the result must be the
+    bytes a full build gives."""
+    from scheduler.booking import cancel_appointment, progress_appointment
+    from scheduler.clock import now
+    from scheduler.feeds import resolve_feed
+    from scheduler.feeds.render import FeedSettings, build_feed
+
+    ny = clinic.ny
+    tokens = [
+        token_for(FeedOwnerKind.STAFF, ny.therapist.id),
+        token_for(FeedOwnerKind.STAFF, ny.clinician.id),
+        token_for(FeedOwnerKind.ROOM, ny.telehealth.id),
+        token_for(FeedOwnerKind.LOCATION, ny.location.id),
+    ]
+    integration = [a for a in clinic.appointments if a.kind == AppointmentKind.INTEGRATION]
+    dosing = [a for a in clinic.appointments if a.kind == AppointmentKind.DOSING]
+    changes = [
+        lambda: reschedule_appointment(
+            session, integration[1], Action("t", None, NOW), room_id=ny.therapy_room.id
+        ),
+        lambda: cancel_appointment(session, integration[2], Action("t", None, NOW), "ill"),
+        lambda: progress_appointment(session, dosing[2], Action("t", None, NOW), "confirm"),
+        lambda: reschedule_appointment(
+            session,
+            dosing[3],
+            Action("t", None, NOW),
+            starts_at=dosing[3].starts_at + dt.timedelta(hours=3),
+        ),
+    ]
+    settings = FeedSettings()
+    for token in tokens:
+        fetch(token)
+    for change in changes:
+        with write_transaction(session):
+            change()
+        for token in tokens:
+            served = fetch(token).data
+            state = resolve_feed(session, token)
+            scratch = build_feed(session, state, settings.window(now()), settings)
+            assert served == scratch.body

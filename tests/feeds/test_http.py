@@ -197,15 +197,16 @@ def test_hits_do_not_count_against_the_miss_budget(small, database_url, session)
 def test_two_processes_never_serve_a_stale_body(database_url, session, make):
     """Two app instances stand in for two worker processes sharing the database."""
     from scheduler import create_app
-    from scheduler.feeds import issue_feed_token
+    from scheduler.feeds import issue_feed_token, revoke_feed_tokens
 
     fc = build_clinic(session, make)
     with write_transaction(session):
         token = issue_feed_token(
             session, FeedOwnerKind.STAFF, fc.ny.therapist.id, Action("t", None, NOW)
         )
-    worker_a = create_app(app_config(database_url)).test_client()
-    worker_b = create_app(app_config(database_url)).test_client()
+    # As in production: lookups on each worker's own driver connections (PostgreSQL).
+    apps = [create_app(app_config(database_url, FEED_LOOKUP_CONNECTIONS=True)) for _ in "ab"]
+    worker_a, worker_b = (a.test_client() for a in apps)
     a1 = worker_a.get(f"/feeds/{token}.ics")
     b1 = worker_b.get(f"/feeds/{token}.ics")
     assert a1.data == b1.data and a1.headers["ETag"] == b1.headers["ETag"]
@@ -222,3 +223,9 @@ def test_two_processes_never_serve_a_stale_body(database_url, session, make):
     b2 = worker_b.get(f"/feeds/{token}.ics")
     assert a2.status_code == 200 and a2.data == b2.data
     assert "20260320T100000" in a2.data.decode()
+    with write_transaction(session):
+        revoke_feed_tokens(session, FeedOwnerKind.STAFF, fc.ny.therapist.id, Action("t", None, NOW))
+    assert worker_a.get(f"/feeds/{token}.ics").status_code == 404
+    assert worker_b.get(f"/feeds/{token}.ics").status_code == 404
+    for app in apps:
+        app.extensions["scheduler.feeds"].close()
