@@ -37,7 +37,7 @@ from ..models import (
     RoomKind,
 )
 from .ics import appointment_ics
-from .links import feed_link
+from .links import welcome_feed_links
 from .policy import instructions_for, patient_zone
 
 TEMPLATE_DIR = ROOT / "templates"
@@ -225,6 +225,7 @@ def message_context(
         "old": None,
         "sessions": [],
         "feed_url": None,
+        "feed_webcal_url": None,
     }
     appointment = reminder.appointment
     if appointment is not None:
@@ -242,7 +243,10 @@ def message_context(
             context["sessions"] = [
                 appointment_view(a, patient, tz) for a in upcoming_sessions(session, course)
             ]
-        context["feed_url"] = feed_link(session, patient, settings.base_url)
+        links = welcome_feed_links(session, patient, settings.base_url)
+        if links is not None:
+            context["feed_url"] = links.url
+            context["feed_webcal_url"] = links.webcal_url
     return context
 
 

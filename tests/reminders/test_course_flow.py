@@ -8,6 +8,7 @@ quiet hours (21:00-08:00) are the patient's. The worker runs every hour of simul
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from icalendar import Calendar
 
@@ -24,7 +25,7 @@ def utc(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=dt.UTC)
 
 
-def test_course_move_cancel_and_worker_restart(make, session, clock, make_worker, smtp_server):
+def test_course_move_cancel_and_worker_restart(app, make, session, clock, make_worker, smtp_server):
     clinic = make.clinic()
     patient = make.patient(first_name="Robin", timezone="America/Chicago")
     course = make_course(session, clinic, patient=patient)
@@ -123,7 +124,12 @@ def test_course_move_cancel_and_worker_restart(make, session, clock, make_worker
         "- Mon 9 Mar 2026, 09:00 CDT (America/Chicago): appointment, video call",
     ):
         assert line in welcome.text
-    assert "Ask the front desk for your personal calendar link" in welcome.text
+    # The patient had no calendar link yet: the welcome issues one, and it works.
+    match = re.search(r"webcal://[^/]+(/feeds/[A-Za-z0-9_-]+\.ics)", welcome.text)
+    assert match, welcome.text
+    feed = app.test_client().get(match.group(1))
+    assert feed.status_code == 200
+    assert {str(e["uid"]) for e in Calendar.from_ical(feed.data).walk("VEVENT")} >= {dosing2.uid}
 
     moved = log[2][1]
     assert "Was:    Fri 6 Mar 2026, 09:00 CST (America/Chicago)" in moved.text
