@@ -7,11 +7,37 @@ as separate processes instead: a reminder scheduler inside each web worker would
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
 from flask import Flask, current_app
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+#: Paths whose last segment is a credential (a calendar feed token).
+_SECRET_PATH = re.compile(r"^(/feeds/)[^/?]+")
+
+
+def redact_path(path: str) -> str:
+    """``/feeds/<token>.ics`` → ``/feeds/[redacted]``: the token is the subscriber's only
+    credential and must never reach a log."""
+    return _SECRET_PATH.sub(r"\1[redacted]", path)
+
+
+class RedactingLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger, with feed tokens taken out of every access-log field that holds
+    the path. Set as ``logger_class`` in gunicorn.conf.py and by ``flask serve``."""
+
+    def atoms(
+        self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any
+    ) -> dict[str, Any]:
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["U"] = redact_path(atoms.get("U") or "")
+        method, _, rest = str(atoms.get("r", "")).partition(" ")
+        uri, _, protocol = rest.partition(" ")
+        atoms["r"] = f"{method} {redact_path(uri)} {protocol}".strip()
+        return atoms
 
 
 class EmbeddedServer(BaseApplication):  # type: ignore[misc]
@@ -49,7 +75,8 @@ def serve_command(host: str, port: int, threads: int, with_worker: bool) -> None
         "threads": threads,
         "worker_class": "gthread",
         "accesslog": "-",
-        # Feed URLs carry the subscriber's credential: log the path without it.
+        # Feed URLs carry the subscriber's credential: the logger class redacts it.
+        "logger_class": RedactingLogger,
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
     }
     if with_worker:

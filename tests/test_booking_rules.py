@@ -32,7 +32,7 @@ def test_books_inside_hours_and_records_audit(make, session):
     clinic = make.clinic()
     appt = make.appointment(clinic, start=make.local(clinic.location, TOMORROW, 9))
     assert appt.revision == 1
-    assert appt.uid.endswith("@ketamine-scheduler")
+    assert appt.uid.endswith("@clinic-scheduler")
     claims = session.scalars(select(ResourceClaim).where(ResourceClaim.appointment_id == appt.id))
     by_resource = {c.resource: c for c in claims}
     assert set(by_resource) == {"patient", "room", "staff"}

@@ -33,7 +33,8 @@ from .staff import StaffMember
 
 
 def new_uid() -> str:
-    return f"{uuid.uuid4()}@ketamine-scheduler"
+    # Neutral on purpose: a UID is visible in every feed, whatever its privacy level.
+    return f"{uuid.uuid4()}@clinic-scheduler"
 
 
 class Appointment(Base):

@@ -32,7 +32,7 @@ def test_book_returns_utc_and_local_times(api, clinic, at):
             "part": "administering_clinician",
         }
     ]
-    assert body["uid"].endswith("@ketamine-scheduler")
+    assert body["uid"].endswith("@clinic-scheduler")
     assert body["internal_note"] == "IV 2"
     assert body["course_id"] is None and body["paired_with_id"] is None
 
