@@ -36,6 +36,7 @@ from ..models import (
     ReminderTemplate,
     RoomKind,
 )
+from .context import context_time
 from .ics import appointment_ics
 from .links import welcome_feed_links
 from .policy import instructions_for, patient_zone
@@ -232,10 +233,10 @@ def message_context(
         context["appointment"] = appointment_view(appointment, patient, tz)
         context["instructions"] = list(instructions_for(appointment))
         if reminder.kind == MessageKind.CANCELLED:
-            old = _parse(reminder.context.get("starts_at"))
+            old = context_time(reminder.context, "starts_at")
             context["appointment"] = appointment_view(appointment, patient, tz, old)
         if reminder.kind == MessageKind.MOVED:
-            old = _parse(reminder.context.get("old_starts_at"))
+            old = context_time(reminder.context, "old_starts_at")
             context["old"] = {"when": format_local(old, tz)} if old else None
     if reminder.kind == MessageKind.WELCOME and reminder.course_id is not None:
         course = session.get(Course, reminder.course_id)
@@ -268,13 +269,3 @@ def _hours(minutes: int | None) -> int | float | None:
         return None
     hours = minutes / 60
     return int(hours) if hours == int(hours) else round(hours, 1)
-
-
-def _parse(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

@@ -28,6 +28,7 @@ from ..models import (
     ReminderChannel,
     ReminderStatus,
 )
+from .context import context_time
 from .policy import (
     NOTICE_TEMPLATES,
     ReminderPolicy,
@@ -173,7 +174,7 @@ def _on_moved(
     told_start = old_start
     for row in rows:
         if row.kind == MessageKind.MOVED and row.status in OPEN:
-            told_start = _parse(row.context.get("old_starts_at")) or told_start
+            told_start = context_time(row.context, "old_starts_at") or told_start
             _skip(row, "replaced by a later move")
     if not patient_knows(session, appointment, rows):
         return
@@ -467,13 +468,3 @@ def _skip(row: Reminder, reason: str) -> None:
     row.status = ReminderStatus.SKIPPED
     row.skip_reason = reason[:300]
     row.claimed_at = None
-
-
-def _parse(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

@@ -47,6 +47,7 @@ from ..models import (
 )
 from . import claims
 from .channels import Channel, Envelope, PermanentFailure, TransientFailure, channels_from_config
+from .context import context_time
 from .policy import opted_out
 from .rendering import RenderSettings, TemplateProblem, render_reminder, upcoming_sessions
 
@@ -353,14 +354,14 @@ def why_not_send(session: Session, row: Reminder, now: dt.datetime) -> str | Non
     if row.kind == MessageKind.CANCELLED:
         if appointment.status != AppointmentStatus.CANCELLED:
             return "the appointment is no longer cancelled"
-        old_start = _parse(row.context.get("starts_at")) or appointment.starts_at
+        old_start = context_time(row.context, "starts_at") or appointment.starts_at
         if now >= old_start:
             return "the cancelled appointment's time has passed"
         return None
     if appointment.status not in UPCOMING:
         return f"the appointment is {appointment.status.value.replace('_', ' ')}"
     if row.kind == MessageKind.REMINDER:
-        planned_for = _parse(row.context.get("starts_at"))
+        planned_for = context_time(row.context, "starts_at")
         if planned_for is not None and planned_for != appointment.starts_at:
             return "the appointment was moved"
         useful_until = appointment.starts_at - dt.timedelta(minutes=row.stale_minutes)
@@ -385,16 +386,6 @@ def message_id(row: Reminder, domain: str) -> str:
     """Derived from the reminder (and how often an admin resent it), never random: a copy sent
     again after a crash carries the same Message-ID."""
     return f"<reminder-{row.id}.{row.resend_count}@{domain}>"
-
-
-def _parse(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 # --- APScheduler ------------------------------------------------------------------------------
