@@ -21,7 +21,7 @@ from ...errors import DomainError, NotFound, ValidationFailed
 from ...models import Appointment, Location, Room
 from ..forms.admin import WEEKDAYS, ClosureForm, LocationForm, RoomForm, WeekHoursForm
 from ..forms.auth import ActionForm
-from ..forms.fields import show_domain_errors
+from ..forms.fields import saved, show_domain_errors
 from ..login import allowed, current_staff
 from ..params import MAX_ID
 from .blueprint import bp
@@ -188,18 +188,7 @@ def closure_delete(location_id: int, closure_id: int) -> Response:
 
 def change(location: Location, form: Any, data: dict[str, Any], name: str) -> bool:
     """Apply ``data`` through the domain; on a refusal, show why on ``form``."""
-    try:
-        with write_transaction(db.session):
-            update_location(db.session, action(name), location, data)
-    except ValidationFailed as error:
-        db.session.rollback()
-        show_domain_errors(form, error.fields)
-        return False
-    except DomainError as error:
-        db.session.rollback()
-        show_domain_errors(form, {}, error.message)
-        return False
-    return True
+    return saved(form, lambda session: update_location(session, action(name), location, data))
 
 
 @bp.post("/locations/<int:location_id>/rooms")

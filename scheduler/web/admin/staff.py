@@ -18,11 +18,11 @@ from ...auth import permissions
 from ...clinic.staff import create_staff, update_staff
 from ...clock import now
 from ...db import db, write_transaction
-from ...errors import DomainError, NotFound, ValidationFailed
+from ...errors import NotFound, ValidationFailed
 from ...models import Location, StaffMember
 from ..forms.admin import WEEKDAYS, StaffForm, StaffHoursForm, TimeOffForm
 from ..forms.auth import ActionForm
-from ..forms.fields import choices, show_domain_errors
+from ..forms.fields import choices, saved, show_domain_errors
 from ..front_desk import home_location_id
 from ..login import allowed, current_staff
 from ..params import MAX_ID
@@ -212,15 +212,5 @@ def time_off_delete(staff_id: int, time_off_id: int) -> Response:
 
 
 def change(member: StaffMember, form: Any, data: dict[str, Any], name: str) -> bool:
-    try:
-        with write_transaction(db.session):
-            update_staff(db.session, action(name), member, data)
-    except ValidationFailed as error:
-        db.session.rollback()
-        show_domain_errors(form, error.fields)
-        return False
-    except DomainError as error:
-        db.session.rollback()
-        show_domain_errors(form, {}, error.message)
-        return False
-    return True
+    """Apply ``data`` through the domain; on a refusal, show why on ``form``."""
+    return saved(form, lambda session: update_staff(session, action(name), member, data))

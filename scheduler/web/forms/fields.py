@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from sqlalchemy.orm import Session
 from wtforms import Field, Form
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Regexp, ValidationError
+
+from ...db import db, write_transaction
+from ...errors import DomainError, ValidationFailed
 
 #: Loose on purpose: the address is checked by sending to it, not by a pattern.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -36,6 +40,23 @@ def show_domain_errors(form: Form, fields: dict[str, list[str]], message: str = 
     if not fields and message:
         general.append(message)
     form.form_errors = [*list(getattr(form, "form_errors", []) or []), *general]
+
+
+def saved(form: Form, work: Callable[[Session], object]) -> bool:
+    """Run ``work`` as one write transaction; when the domain refuses, put its reasons on
+    ``form`` and answer False, with nothing written."""
+    try:
+        with write_transaction(db.session):
+            work(db.session)
+    except ValidationFailed as error:
+        db.session.rollback()
+        show_domain_errors(form, error.fields)
+        return False
+    except DomainError as error:
+        db.session.rollback()
+        show_domain_errors(form, {}, error.message)
+        return False
+    return True
 
 
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
