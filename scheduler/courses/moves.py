@@ -228,9 +228,7 @@ def preview_move(
             rule="move",
             details={"failing": plan.failure.key},
         )
-    changed = {
-        i for i, a in standing.items() if plan.placements[i] != placement_of(a)
-    }
+    changed = {i for i, a in standing.items() if plan.placements[i] != placement_of(a)}
     moves: list[PlannedMove] = []
     for i, a in sorted(standing.items(), key=lambda kv: kv[1].starts_at):
         new = plan.placements[i]
@@ -238,9 +236,7 @@ def preview_move(
         if i not in changed:
             continue
         session_of = shape.elements[i].pair_of
-        reason = (
-            "requested" if i == moved else "pair" if session_of in changed else "spacing"
-        )
+        reason = "requested" if i == moved else "pair" if session_of in changed else "spacing"
         moves.append(_planned(a, shape.elements[i], new, reason))
     if not moves:
         raise ValidationFailed({"starts_at": "that is where the appointment is already"})

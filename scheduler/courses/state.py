@@ -32,7 +32,7 @@ from ..protocols import ProtocolDefinition, definition_of
 
 #: How far past the course's shortest length the planner looks for a start, growing when a
 #: plan runs into the end of the loaded window.
-SLACK_DAYS = (28, 120, 400)
+SLACK_DAYS = (4, 30, 120, 400)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -15,39 +16,37 @@ from .timeline import MINUTE, wall_epoch, wall_exists
 
 Key = tuple[str, int]
 
+#: Days are the same for every plan at a location with the same hours: built once per process.
+_DAYS: dict[tuple[object, ...], Day] = {}
+MAX_CACHED_DAYS = 50_000
+
 
 class BusyIndex:
-    """Merged, sorted busy spans per resource; ``free`` is one binary search."""
+    """Merged, sorted busy spans per resource; ``free`` is one binary search. A resource's
+    spans are read from ``spans`` (a dict, or claims loaded on first use) when first asked."""
 
-    def __init__(self, spans: dict[Key, list[Interval]]) -> None:
-        self._starts: dict[Key, list[int]] = {}
-        self._ends: dict[Key, list[int]] = {}
-        for key, items in spans.items():
-            starts: list[int] = []
-            ends: list[int] = []
-            for s, e in sorted(items):
-                if ends and s <= ends[-1]:
-                    if e > ends[-1]:
-                        ends[-1] = e
-                    continue
-                starts.append(s)
-                ends.append(e)
-            self._starts[key] = starts
-            self._ends[key] = ends
+    def __init__(self, spans: Mapping[Key, list[Interval]]) -> None:
+        self._source = spans
+        self._merged: dict[Key, tuple[list[int], list[int]]] = {}
+
+    def _get(self, key: Key) -> tuple[list[int], list[int]]:
+        found = self._merged.get(key)
+        if found is None:
+            found = self._merged[key] = _merge(self._source.get(key) or [])
+        return found
 
     def free(self, key: Key, start: int, end: int) -> bool:
-        starts = self._starts.get(key)
+        starts, ends = self._get(key)
         if not starts:
             return True
         k = bisect_left(starts, end) - 1
-        return k < 0 or self._ends[key][k] <= start
+        return k < 0 or ends[k] <= start
 
     def spans(self, key: Key, start: int, end: int) -> list[Interval]:
         """Busy spans of ``key`` overlapping [start, end)."""
-        starts = self._starts.get(key)
+        starts, ends = self._get(key)
         if not starts:
             return []
-        ends = self._ends[key]
         k = max(bisect_right(starts, start) - 1, 0)
         found = []
         while k < len(starts) and starts[k] < end:
@@ -55,6 +54,19 @@ class BusyIndex:
                 found.append((starts[k], ends[k]))
             k += 1
         return found
+
+
+def _merge(items: list[Interval]) -> tuple[list[int], list[int]]:
+    starts: list[int] = []
+    ends: list[int] = []
+    for s, e in sorted(items):
+        if ends and s <= ends[-1]:
+            if e > ends[-1]:
+                ends[-1] = e
+            continue
+        starts.append(s)
+        ends.append(e)
+    return starts, ends
 
 
 @dataclass
@@ -68,6 +80,8 @@ class Day:
     #: Grid slots (epoch) inside opening hours, ascending, with their local minute of the day.
     slots: list[int]
     minutes: list[int]
+    #: No clock change on this day: local minute m is ``start + 60 m``.
+    steady: bool = False
 
 
 class Calendar:
@@ -97,7 +111,15 @@ class Calendar:
     def day(self, date: dt.date) -> Day:
         found = self._days.get(date)
         if found is None:
-            found = self._days[date] = self._build_day(date)
+            closed = any(c.starts_on <= date <= c.ends_on for c in self._closures)
+            hours = tuple(sorted(self._opening.get(date.weekday(), [])))
+            key = (self.tz.key, date, self.grid, closed, hours)
+            found = _DAYS.get(key)
+            if found is None:
+                if len(_DAYS) > MAX_CACHED_DAYS:
+                    _DAYS.clear()
+                found = _DAYS[key] = self._build_day(date)
+            self._days[date] = found
         return found
 
     def _interval(self, date: dt.date, opens: dt.time, closes: dt.time) -> Interval:
@@ -109,29 +131,50 @@ class Calendar:
         start = wall_epoch(date, dt.time(0), tz)
         end = wall_epoch(date + dt.timedelta(days=1), dt.time(0), tz)
         closed = any(c.starts_on <= date <= c.ends_on for c in self._closures)
-        opening = sorted(
-            self._interval(date, o, c) for o, c in self._opening.get(date.weekday(), [])
-        )
+        hours = self._opening.get(date.weekday(), [])
+        opening = sorted(self._interval(date, o, c) for o, c in hours)
         slots: list[int] = []
         minutes: list[int] = []
+        steady = end - start == 86400 and self._same_offset(start, end)
         if opening and not closed:
-            first = min(s for s, _ in opening)
-            last = max(e for _, e in opening)
-            steady = end - start == 86400 and self._same_offset(start, end)
-            for minute in range(0, 24 * 60, self.grid):
-                if steady:
-                    candidates = [start + minute * MINUTE]
-                else:
-                    clock = dt.time(minute // 60, minute % 60)
-                    found = (wall_exists(date, clock, tz, 0), wall_exists(date, clock, tz, 1))
-                    candidates = [e for e in dict.fromkeys(found) if e is not None]
-                for epoch in candidates:
-                    if epoch < first or epoch >= last or (slots and epoch <= slots[-1]):
-                        continue
-                    if any(s <= epoch < e for s, e in opening):
-                        slots.append(epoch)
-                        minutes.append(minute)
-        return Day(date, date.weekday(), start, end, closed, opening, slots, minutes)
+            if steady:
+                slots, minutes = self._steady_slots(start, hours)
+            else:
+                slots, minutes = self._changing_slots(date, opening)
+        return Day(date, date.weekday(), start, end, closed, opening, slots, minutes, steady)
+
+    def _steady_slots(
+        self, start: int, hours: list[tuple[dt.time, dt.time]]
+    ) -> tuple[list[int], list[int]]:
+        """A day without a clock change: grid minutes inside the opening intervals."""
+        step = self.grid
+        found: set[int] = set()
+        for opens, closes in hours:
+            first = opens.hour * 60 + opens.minute
+            last = 24 * 60 if closes == dt.time(0) else closes.hour * 60 + closes.minute
+            found.update(range(-(-first // step) * step, last, step))
+        minutes = sorted(found)
+        return [start + m * MINUTE for m in minutes], minutes
+
+    def _changing_slots(
+        self, date: dt.date, opening: list[Interval]
+    ) -> tuple[list[int], list[int]]:
+        """A day the clocks change: each grid time that exists, a repeated one twice."""
+        tz = self.tz
+        slots: list[int] = []
+        minutes: list[int] = []
+        first = min(s for s, _ in opening)
+        last = max(e for _, e in opening)
+        for minute in range(0, 24 * 60, self.grid):
+            clock = dt.time(minute // 60, minute % 60)
+            found = (wall_exists(date, clock, tz, 0), wall_exists(date, clock, tz, 1))
+            for epoch in dict.fromkeys(e for e in found if e is not None):
+                if epoch < first or epoch >= last or (slots and epoch <= slots[-1]):
+                    continue
+                if any(s <= epoch < e for s, e in opening):
+                    slots.append(epoch)
+                    minutes.append(minute)
+        return slots, minutes
 
     def _same_offset(self, start: int, end: int) -> bool:
         a = dt.datetime.fromtimestamp(start, self.tz).utcoffset()
@@ -145,10 +188,14 @@ class Calendar:
         key = (staff_id, day.date)
         found = self._work_days.get(key)
         if found is None:
-            found = [
-                self._interval(day.date, s, e)
-                for s, e in self._working.get((staff_id, day.weekday), [])
-            ]
+            hours = self._working.get((staff_id, day.weekday), [])
+            if day.steady:
+                found = [
+                    (day.start + _minute(s) * MINUTE, day.start + _minute(e, True) * MINUTE)
+                    for s, e in hours
+                ]
+            else:
+                found = [self._interval(day.date, s, e) for s, e in hours]
             self._work_days[key] = found
         return found
 
@@ -161,6 +208,13 @@ class Calendar:
 
     def wall(self, date: dt.date, clock: dt.time) -> int:
         return wall_epoch(date, clock, self.tz)
+
+
+def _minute(clock: dt.time, end: bool = False) -> int:
+    """Minute of the day; an end at 00:00 is the day's last minute boundary (24:00)."""
+    if end and clock == dt.time(0):
+        return 24 * 60
+    return clock.hour * 60 + clock.minute
 
 
 def span_minutes(start: int, end: int) -> int:

@@ -65,25 +65,23 @@ class Ranges:
         #: anywhere in it: (element, from, to). It usually explains a contradiction.
         self.widest_gap: tuple[int, int, int] | None = None
 
-    def _raise_lo(self, k: int, value: int) -> bool:
+    def _up(self, k: int, value: int, touched: set[int]) -> None:
         if value > self.lo[k]:
             if k in self.settled:
                 if value > self.settled[k]:
                     self._fail(k)
-                return False
+                return
             self.lo[k] = value
-            return True
-        return False
+            touched.add(k)
 
-    def _lower_hi(self, k: int, value: int) -> bool:
+    def _down(self, k: int, value: int, touched: set[int]) -> None:
         if value < self.hi[k]:
             if k in self.settled:
                 if value < self.settled[k]:
                     self._fail(k)
-                return False
+                return
             self.hi[k] = value
-            return True
-        return False
+            touched.add(k)
 
     def _fail(self, k: int, contradiction: bool = True) -> None:
         if self.empty is None:
@@ -92,17 +90,19 @@ class Ranges:
             self.contradiction = contradiction
             self.by_horizon = self.hi[k] >= self.horizon
 
-    def _snap(self, k: int) -> bool:
+    def _snap(self, k: int, low: bool = True, high: bool = True) -> bool:
+        """Move the bounds that changed onto slots where the element could stand."""
         if self.lo[k] > self.hi[k]:
             self._fail(k)
             return False
-        up = self.snap_up(k, self.lo[k], self.hi[k])
-        if up is None:
-            self._fail(k, contradiction=False)
-            return False
-        self._gap(k, self.lo[k], up)
-        self.lo[k] = up
-        if self.hi[k] < self.horizon:
+        if low:
+            up = self.snap_up(k, self.lo[k], self.hi[k])
+            if up is None:
+                self._fail(k, contradiction=False)
+                return False
+            self._gap(k, self.lo[k], up)
+            self.lo[k] = up
+        if high and self.hi[k] < self.horizon:
             down = self.snap_down(k, self.hi[k], self.lo[k])
             if down is None:
                 self._fail(k, contradiction=False)
@@ -127,63 +127,68 @@ class Ranges:
         for _round in range(MAX_ROUNDS):
             if not changed:
                 break
-            touched: set[int] = set()
+            raised: set[int] = set()
+            lowered: set[int] = set()
             done: set[int] = set()
             for k in sorted(changed):
                 for element, c in self.watch[k]:
-                    if id(c) in done:
+                    key = id(c)
+                    if key in done:
                         continue
-                    done.add(id(c))
-                    touched |= self._narrow(element, c)
+                    done.add(key)
+                    self._narrow(element, c, raised, lowered)
                     if self.empty is not None:
                         return False
+            touched = raised | lowered
             for k in sorted(touched):
-                if k not in self.settled and not self._snap(k):
+                if k not in self.settled and not self._snap(k, k in raised, k in lowered):
                     return False
             changed = touched
         return True
 
-    def _narrow(self, element: Element, c) -> set[int]:  # type: ignore[no-untyped-def]
+    def _narrow(self, element: Element, c, raised: set[int], lowered: set[int]) -> None:  # type: ignore[no-untyped-def]
         j = element.index
         lo, hi, tz = self.lo, self.hi, self.tz
-        touched: set[int] = set()
-
-        def up(k: int, value: int) -> None:
-            if self._raise_lo(k, value):
-                touched.add(k)
-
-        def down(k: int, value: int) -> None:
-            if self._lower_hi(k, value):
-                touched.add(k)
-
         if isinstance(c, After):
             k = c.other
             extra = self.elements[k].seconds if c.anchor == "end" else 0
-            up(j, c.low.add_epoch(lo[k] + extra, tz))
-            down(k, _back(c.low, hi[j], tz, HOUR) - extra)
-            if c.high is not None:
-                down(j, c.high.add_epoch(hi[k] + extra, tz))
-                up(k, _back(c.high, lo[j], tz, -HOUR) - extra)
+            low, high = c.low, c.high
+            if low.elapsed:
+                self._up(j, lo[k] + extra + low.nominal_seconds, raised)
+                self._down(k, hi[j] - low.nominal_seconds - extra, lowered)
+            else:
+                self._up(j, low.add_epoch(lo[k] + extra, tz), raised)
+                self._down(k, _back(low, hi[j], tz, HOUR) - extra, lowered)
+            if high is not None:
+                if high.elapsed:
+                    self._down(j, hi[k] + extra + high.nominal_seconds, lowered)
+                    self._up(k, lo[j] - high.nominal_seconds - extra, raised)
+                else:
+                    self._down(j, high.add_epoch(hi[k] + extra, tz), lowered)
+                    self._up(k, _back(high, lo[j], tz, -HOUR) - extra, raised)
         elif isinstance(c, Within):
             f = c.first
-            down(j, c.span.add_epoch(hi[f], tz) - element.seconds)
-            up(f, _back(c.span, lo[j] + element.seconds, tz, -HOUR))
+            self._down(j, c.span.add_epoch(hi[f], tz) - element.seconds, lowered)
+            self._up(f, _back(c.span, lo[j] + element.seconds, tz, -HOUR), raised)
         elif isinstance(c, InWeeks):
             f = c.first
-            day_f_lo, day_f_hi = local_date(lo[f], tz), local_date(min(hi[f], self.horizon), tz)
-            up(j, midnight(day_f_lo + dt.timedelta(days=7 * (c.low - 1)), tz))
+            day_f_lo = local_date(lo[f], tz)
+            day_f_hi = local_date(min(hi[f], self.horizon), tz)
+            self._up(j, midnight(day_f_lo + dt.timedelta(days=7 * (c.low - 1)), tz), raised)
             day_j_hi = local_date(min(hi[j], self.horizon), tz)
-            down(f, midnight(day_j_hi - dt.timedelta(days=7 * (c.low - 1) - 1), tz) - 1)
+            back = day_j_hi - dt.timedelta(days=7 * (c.low - 1) - 1)
+            self._down(f, midnight(back, tz) - 1, lowered)
             if c.high is not None:
-                down(j, midnight(day_f_hi + dt.timedelta(days=7 * c.high), tz) - 1)
+                ahead = day_f_hi + dt.timedelta(days=7 * c.high)
+                self._down(j, midnight(ahead, tz) - 1, lowered)
                 day_j_lo = local_date(lo[j], tz)
-                up(f, midnight(day_j_lo - dt.timedelta(days=7 * c.high - 1), tz))
+                self._up(f, midnight(day_j_lo - dt.timedelta(days=7 * c.high - 1), tz), raised)
         elif isinstance(c, SameDay):
             k = c.other
-            up(j, midnight(local_date(lo[k], tz), tz))
+            self._up(j, midnight(local_date(lo[k], tz), tz), raised)
             day_k_hi = local_date(min(hi[k], self.horizon), tz)
-            down(j, midnight(day_k_hi + dt.timedelta(days=1), tz) - element.seconds)
-            up(k, midnight(local_date(lo[j], tz), tz))
+            after = midnight(day_k_hi + dt.timedelta(days=1), tz)
+            self._down(j, after - element.seconds, lowered)
+            self._up(k, midnight(local_date(lo[j], tz), tz), raised)
             day_j_hi = local_date(min(hi[j], self.horizon), tz)
-            down(k, midnight(day_j_hi + dt.timedelta(days=1), tz) - 1)
-        return touched
+            self._down(k, midnight(day_j_hi + dt.timedelta(days=1), tz) - 1, lowered)

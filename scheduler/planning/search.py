@@ -126,6 +126,12 @@ class Context:
         self.patient: Key = ("patient", availability.patient_id)
         self.mismatches = 0
         self._verdicts: dict[tuple[object, ...], str | None] = {}
+        self.static: dict[tuple[object, int], bool] = {}
+        self._variants: dict[Preferences, int] = {}
+
+    def variant(self, preferences: Preferences) -> int:
+        """A small number standing for one set of preferences (for cache keys)."""
+        return self._variants.setdefault(preferences, len(self._variants))
 
     def rule_problem(
         self,
@@ -210,8 +216,23 @@ class Search:
         #: Ranges as narrowed when each element's candidates were set up (for narrowing the
         #: next element's from them instead of from scratch).
         self.saved: dict[int, tuple[list[int], list[int]]] = {}
-        #: Whether an element could stand at a slot on its own, per step: (step key, slot).
-        self._static: dict[tuple[str, int], bool] = {}
+        #: Whether an element could stand at a slot on its own. Shared by the searches of one
+        #: plan through the context, keyed by what decides it: the step (its duration, rooms
+        #: and parts), staff restrictions and preferences, and the slot.
+        self._static = context.static
+        prefs = context.variant(problem.preferences)
+        self.static_tags = [
+            (
+                e.step_key,
+                prefs,
+                tuple(
+                    sorted(
+                        (p.value, s) for (k, p), s in problem.only_staff.items() if k == e.step_key
+                    )
+                ),
+            )
+            for e in self.elements
+        ]
         self.interplay = self._room_interplay(separations)
         self.room_lists = [self._rooms_for(i) for i in range(n)]
         self.staff_orders: list[dict[StaffPart, list[int]]] = [{} for _ in range(n)]
@@ -317,8 +338,7 @@ class Search:
         """Whether element ``i`` could start at ``start`` ignoring the rest of the plan: the
         clinic open, the patient's preferences, and the patient, some room and some staff for
         each part free in the database. Remembered per step."""
-        element = self.elements[i]
-        key = (element.step_key, start)
+        key = (self.static_tags[i], start)
         found = self._static.get(key)
         if found is None:
             found = self._static[key] = self._compute_static(i, day, start)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,15 @@ class SpanError(ValueError):
 class Span:
     amount: float
     unit: str
+    #: Derived once: the planner adds spans many times per plan.
+    elapsed: bool = field(init=False, compare=False, repr=False)
+    nominal_seconds: int = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # True for minutes and hours (real time); False for days and weeks (wall clock).
+        object.__setattr__(self, "elapsed", self.unit in ("m", "h"))
+        # The length ignoring daylight-saving shifts.
+        object.__setattr__(self, "nominal_seconds", round(self.amount * _SECONDS[self.unit]))
 
     @classmethod
     def parse(cls, text: str) -> Span:
@@ -43,16 +52,6 @@ class Span:
 
     def __str__(self) -> str:
         return f"{self.amount:g}{self.unit}"
-
-    @property
-    def elapsed(self) -> bool:
-        """True for minutes and hours (real time); False for days and weeks (wall clock)."""
-        return self.unit in ("m", "h")
-
-    @property
-    def nominal_seconds(self) -> int:
-        """The length ignoring daylight-saving shifts; for validation and estimates only."""
-        return round(self.amount * _SECONDS[self.unit])
 
     def describe(self) -> str:
         word = _WORDS[self.unit]

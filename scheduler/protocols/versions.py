@@ -3,6 +3,8 @@ course keeps the version it was planned with."""
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -104,8 +106,15 @@ def current_version(session: Session, protocol: Protocol) -> ProtocolVersion:
 
 
 def definition_of(version: ProtocolVersion) -> ProtocolDefinition:
-    """The parsed definition of a stored version (stored documents were validated on write)."""
-    return parse_definition(version.definition)
+    """The parsed definition of a stored version (stored documents were validated on write).
+
+    Versions never change, so the parse is remembered by the document's text."""
+    return _parsed(json.dumps(version.definition, sort_keys=True))
+
+
+@lru_cache(maxsize=128)
+def _parsed(text: str) -> ProtocolDefinition:
+    return parse_definition(json.loads(text))
 
 
 def _add_version(
