@@ -17,7 +17,7 @@ from ...clinic.locations import create_location, update_location
 from ...clinic.rooms import create_room, update_room
 from ...clock import now
 from ...db import db, write_transaction
-from ...errors import DomainError, NotFound, ValidationFailed
+from ...errors import NotFound, ValidationFailed
 from ...models import Appointment, Location, Room
 from ..forms.admin import WEEKDAYS, ClosureForm, LocationForm, RoomForm, WeekHoursForm
 from ..forms.auth import ActionForm
@@ -217,20 +217,13 @@ def room(room_id: int) -> Response | tuple[str, int]:
     form = RoomForm(obj=room) if request.method == "GET" else RoomForm()
     if request.method == "GET":
         form.kind.data = room.kind.value
-    elif form.validate_on_submit():
-        try:
-            with write_transaction(db.session):
-                update_room(
-                    db.session, action("room.update"), room, form.data_for_domain(room.location_id)
-                )
-        except ValidationFailed as error:
-            db.session.rollback()
-            show_domain_errors(form, error.fields)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_errors(form, {}, error.message)
-        else:
-            flash("Room saved.", "success")
-            return redirect(url_for("admin.location", location_id=room.location_id) + "#rooms")
+    elif form.validate_on_submit() and saved(
+        form,
+        lambda session: update_room(
+            session, action("room.update"), room, form.data_for_domain(room.location_id)
+        ),
+    ):
+        flash("Room saved.", "success")
+        return redirect(url_for("admin.location", location_id=room.location_id) + "#rooms")
     status = 422 if request.method == "POST" else 200
     return render_template("admin/room.html", room=room, form=form), status
