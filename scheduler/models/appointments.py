@@ -80,6 +80,12 @@ class Appointment(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Staff-only note. Never shown in feeds, reminders or logs.
     internal_note: Mapped[str] = mapped_column(Text, default="")
+    #: Set while the appointment breaks a rule it was booked under (a closure declared over
+    #: it, its pair cancelled, ...): the rule's id, a front-desk message, and since when.
+    #: Kept by ``scheduler.integrity``; cleared as soon as the appointment is valid again.
+    attention_rule: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
+    attention_message: Mapped[str | None] = mapped_column(String(500), default=None)
+    attention_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
     location: Mapped[Location] = relationship()
     room: Mapped[Room] = relationship()
@@ -130,14 +136,17 @@ class ResourceClaim(Base):
     """The time a staff member, room or patient is held by one appointment.
 
     Rows are written by ``scheduler.booking`` only, in the same transaction as the appointment.
-    On PostgreSQL an exclusion constraint forbids two active claims on one resource that
-    overlap, so two concurrent bookings cannot both commit.
+    A dosing session also holds a ``dose`` claim on its patient: its block widened by half the
+    clinic's minimum dosing interval on each side, so two doses of one patient, from any
+    courses, are never closer than that interval. On PostgreSQL an exclusion constraint forbids
+    two active claims on one resource that overlap, so two concurrent bookings cannot both
+    commit.
     """
 
     __tablename__ = "resource_claims"
     __table_args__ = (
         CheckConstraint("starts_at < ends_at", name="order"),
-        CheckConstraint("resource IN ('staff', 'room', 'patient')", name="resource"),
+        CheckConstraint("resource IN ('staff', 'room', 'patient', 'dose')", name="resource"),
         Index("ix_resource_claims_lookup", "resource", "resource_id", "starts_at"),
         ExcludeConstraint(
             (literal_column("resource"), "="),

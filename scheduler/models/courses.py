@@ -28,6 +28,10 @@ class Course(Base):
     #: The planning preferences the course was booked with (weekdays, times, staff, telehealth).
     preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     cancel_reason: Mapped[str | None] = mapped_column(String(300), default=None)
+    #: Clinical decisions that let the course depart from a rule, each with who, when and why:
+    #: {"rule": "other_course" | "precondition:…" | "window" | "max_gap", "reason", "by", "at",
+    #: and what it covers}. Shown with the course; the integrity check honours them.
+    exceptions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

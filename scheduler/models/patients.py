@@ -30,6 +30,9 @@ class Patient(Base):
     feed_privacy: Mapped[FeedPrivacy] = mapped_column(
         enum_column(FeedPrivacy, "feed_privacy"), default=FeedPrivacy.MINIMAL
     )
+    #: Esketamine (Spravato) REMS enrollment: required on record before a first session.
+    rems_enrolled_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    rems_number: Mapped[str | None] = mapped_column(String(40), default=None)
     #: Clinical free text. Never leaves the staff pages: not in feeds, reminders or logs.
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
