@@ -24,6 +24,7 @@ ENV_KEYS = {
     "SCHEDULER_REMINDER_INTERVAL": "REMINDER_WORKER_INTERVAL",
     "SCHEDULER_REMINDER_CLAIM_TIMEOUT": "REMINDER_CLAIM_TIMEOUT",
     "SCHEDULER_REMINDER_BATCH_SIZE": "REMINDER_BATCH_SIZE",
+    "SCHEDULER_MIN_DOSING_INTERVAL_HOURS": "MIN_DOSING_INTERVAL_HOURS",
 }
 
 
@@ -37,6 +38,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SMS_WEBHOOK_URL": None,
         "BASE_URL": "http://127.0.0.1:5000",
         "CLINIC_NAME": "Ketamine Clinic",
+        # Any two doses of one patient, from any courses, are at least this far apart.
+        "MIN_DOSING_INTERVAL_HOURS": 24,
         "API_TOKEN_TTL_HOURS": 12,
         # Failed API sign-ins allowed per client address (Flask-Limiter syntax).
         "API_SIGNIN_RATE_LIMIT": "10 per minute",
@@ -81,6 +84,8 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
 def normalize(key: str, value: str) -> Any:
     if key == "SQLALCHEMY_DATABASE_URI":
         return normalize_database_url(value)
+    if key == "MIN_DOSING_INTERVAL_HOURS":
+        return float(value)
     if key == "RUN_WORKER_IN_APP":
         return value.lower() in {"1", "true", "yes", "on"}
     return value

@@ -19,12 +19,14 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 def init_app(app: Flask) -> None:
     from . import models  # noqa: F401  (registers every table on the metadata)
+    from .booking import dosing
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    dosing.init_app(app)
 
 
 def _migrations_dir() -> str:

@@ -35,8 +35,11 @@ def test_books_inside_hours_and_records_audit(make, session):
     assert appt.uid.endswith("@clinic-scheduler")
     claims = session.scalars(select(ResourceClaim).where(ResourceClaim.appointment_id == appt.id))
     by_resource = {c.resource: c for c in claims}
-    assert set(by_resource) == {"patient", "room", "staff"}
+    assert set(by_resource) == {"patient", "room", "staff", "dose"}
     assert by_resource["room"].ends_at == appt.ends_at + dt.timedelta(minutes=15)
+    # A dose holds half the clinic's 24 h dosing interval on each side.
+    assert by_resource["dose"].starts_at == appt.starts_at - dt.timedelta(hours=12)
+    assert by_resource["dose"].ends_at == appt.ends_at + dt.timedelta(hours=12)
     entry = session.scalars(select(AuditEntry)).one()
     assert entry.action == "appointment.create" and entry.after["room_id"] == clinic.chair.id
 

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict
-from ..models import Appointment, ResourceClaim, Room, StaffMember
+from ..models import Appointment, AppointmentKind, Course, ResourceClaim, Room, StaffMember
+from .dosing import dose_span, dosing_interval
 from .rules import describe_span
 
 PG_EXCLUSION_VIOLATION = "23P01"
@@ -33,13 +34,16 @@ class Claim:
 
 
 def claims_of(appointment: Appointment) -> list[Claim]:
-    """The patient and staff are held for the appointment; the room also for its turnover."""
+    """The patient and staff are held for the appointment; the room also for its turnover; a
+    dose also holds its patient's dosing interval (``dosing.py``)."""
     start, end = appointment.starts_at, appointment.ends_at
     claims = [
         Claim("patient", appointment.patient_id, start, end),
         Claim("room", appointment.room_id, start, appointment.busy_until),
     ]
     claims.extend(Claim("staff", p.staff_id, start, end) for p in appointment.participants)
+    if appointment.kind == AppointmentKind.DOSING:
+        claims.append(Claim("dose", appointment.patient_id, *dose_span(start, end)))
     return claims
 
 
@@ -97,6 +101,10 @@ def raise_if_overlapping(
 def overlap_conflict(
     session: Session, found: Sequence[tuple[ResourceClaim, Appointment]], tz: ZoneInfo
 ) -> Conflict:
+    doses = [(claim, other) for claim, other in found if claim.resource == "dose"]
+    if len(doses) == len(found):
+        return dose_conflict(session, doses, tz)
+    found = [(claim, other) for claim, other in found if claim.resource != "dose"]
     conflicts: list[dict[str, Any]] = []
     phrases: list[str] = []
     for claim, other in found:
@@ -115,6 +123,38 @@ def overlap_conflict(
         phrases.append(f"{name} is booked in appointment {other.id} ({span})")
     unique = list(dict.fromkeys(phrases))
     return Conflict("Double booking: " + "; ".join(unique), rule="overlap", conflicts=conflicts)
+
+
+def dose_conflict(
+    session: Session, found: Sequence[tuple[ResourceClaim, Appointment]], tz: ZoneInfo
+) -> Conflict:
+    """Too close to another dose of the same patient: name that dose and its course."""
+    hours = dosing_interval().total_seconds() / 3600
+    phrases: list[str] = []
+    conflicts: list[dict[str, Any]] = []
+    for _claim, other in found:
+        course = session.get(Course, other.course_id) if other.course_id else None
+        where = f"course {course.id}" if course else "no course"
+        number = f" {other.sequence}" if other.sequence else ""
+        phrases.append(
+            f"dosing session{number} of {where} "
+            f"({describe_span(tz, other.starts_at, other.ends_at)})"
+        )
+        conflicts.append(
+            {
+                "appointment_id": other.id,
+                "course_id": other.course_id,
+                "resource": "dose",
+                "starts_at": other.starts_at.isoformat(),
+                "ends_at": other.ends_at.isoformat(),
+            }
+        )
+    return Conflict(
+        f"Doses of one patient must be at least {hours:g} h apart; the patient has "
+        + "; ".join(dict.fromkeys(phrases)),
+        rule="dosing_interval",
+        conflicts=conflicts,
+    )
 
 
 def resource_name(session: Session, claim: ResourceClaim) -> str:

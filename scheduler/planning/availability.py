@@ -34,6 +34,8 @@ from .timeline import HOUR, to_epoch
 #: A claim lasts at most an appointment's 12 hours plus a 4-hour turnover, so claims that start
 #: this long before the window cannot reach into it: a lower bound the index can use.
 LONGEST_CLAIM = 16 * HOUR
+#: A ``dose`` claim also carries the patient's dosing interval (at most 14 days).
+LONGEST_DOSE_CLAIM = LONGEST_CLAIM + 14 * 24 * HOUR
 
 Interval = tuple[int, int]
 
@@ -52,6 +54,9 @@ class Availability:
     patient_id: int
     start: int
     end: int
+    #: Half the clinic's minimum dosing interval, seconds: a dose planned at [s, e) must not
+    #: meet the patient's ``dose`` claims within [s - margin, e + margin).
+    dose_margin: int = 0
 
 
 def needed_roles(parts: Iterable[StaffPart]) -> set[Role]:
@@ -68,6 +73,7 @@ def load_availability(
     room_kinds: Iterable[RoomKind],
     roles: Iterable[Role],
     exclude_appointments: Iterable[int] = (),
+    dose_margin: dt.timedelta = dt.timedelta(0),
 ) -> Availability:
     location = session.scalars(
         select(Location)
@@ -127,6 +133,7 @@ def load_availability(
         patient_id=patient_id,
         start=to_epoch(start),
         end=to_epoch(end),
+        dose_margin=int(dose_margin.total_seconds()),
     )
 
 
@@ -172,6 +179,10 @@ class Claims(Mapping[tuple[str, int], list[Interval]]):
         self._dialect = self._connection.dialect.name
         self._exclude = exclude
         self._loaded: dict[tuple[str, int], list[Interval]] = {}
+        self._since = {
+            resource: start - dt.timedelta(seconds=longest)
+            for resource, longest in (("dose", LONGEST_DOSE_CLAIM), ("", LONGEST_CLAIM))
+        }
         self._statement = select(
             _epoch(ResourceClaim.starts_at, self._dialect),
             _epoch(ResourceClaim.ends_at, self._dialect, up=True),
@@ -179,7 +190,7 @@ class Claims(Mapping[tuple[str, int], list[Interval]]):
         ).where(
             ResourceClaim.resource == bindparam("resource"),
             ResourceClaim.resource_id == bindparam("resource_id"),
-            ResourceClaim.starts_at >= start - dt.timedelta(seconds=LONGEST_CLAIM),
+            ResourceClaim.starts_at >= bindparam("since"),
             ResourceClaim.starts_at < end,
             ResourceClaim.ends_at > start,
             ResourceClaim.active,
@@ -198,8 +209,9 @@ class Claims(Mapping[tuple[str, int], list[Interval]]):
         return len(self._loaded)
 
     def _load(self, resource: str, resource_id: int) -> list[Interval]:
+        since = self._since.get(resource, self._since[""])
         rows = self._connection.execute(
-            self._statement, {"resource": resource, "resource_id": resource_id}
+            self._statement, {"resource": resource, "resource_id": resource_id, "since": since}
         ).all()
         exclude = self._exclude
         if self._dialect == "postgresql":

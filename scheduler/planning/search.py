@@ -19,7 +19,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..booking import rules
-from ..models import ROLE_FOR_PART, Role, Room, RoomKind, StaffMember, StaffPart, TimeOff
+from ..models import (
+    ROLE_FOR_PART,
+    AppointmentKind,
+    Role,
+    Room,
+    RoomKind,
+    StaffMember,
+    StaffPart,
+    TimeOff,
+)
 from .availability import Availability
 from .index import BusyIndex, Calendar, Day, Key
 from .preferences import Preferences
@@ -124,6 +133,8 @@ class Context:
         self.room_kind: dict[int, RoomKind] = {r.id: r.kind for r in availability.rooms}
         self.time_off: dict[int, list[TimeOff]] = availability.time_off
         self.patient: Key = ("patient", availability.patient_id)
+        self.doses: Key = ("dose", availability.patient_id)
+        self.dose_margin = availability.dose_margin
         self.mismatches = 0
         self._verdicts: dict[tuple[object, ...], str | None] = {}
         self.static: dict[tuple[object, int], bool] = {}
@@ -716,6 +727,12 @@ class Search:
         if day.closed or not cal.open_for(day, start, end):
             return
         if not self._free(ctx.patient, start, end, culprits):
+            return
+        if (
+            element.kind == AppointmentKind.DOSING
+            and ctx.dose_margin
+            and not ctx.busy.free(ctx.doses, start - ctx.dose_margin, end + ctx.dose_margin)
+        ):
             return
         room_until = end + element.buffer_minutes * 60
         staff = self._pick_staff(i, day, start, end, pin)

@@ -51,7 +51,8 @@ def test_every_seeded_protocol_plans_and_books(session, course_clinic, now, pref
             dose = by_id[a.paired_with_id]
             assert dose.sequence == a.sequence and dose.kind.value == "dosing"
     claims = _count(session, ResourceClaim)
-    assert claims == sum(2 + len(a.participants) for a in booked)
+    doses = sum(a.kind.value == "dosing" for a in booked)
+    assert claims == sum(2 + len(a.participants) for a in booked) + doses
 
 
 def test_booking_audit_shares_one_action(session, course_clinic, now):
