@@ -33,9 +33,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import extensions
 
     extensions.init_app(app)
+    register_listeners(app)
     register_blueprints(app)
     register_cli(app)
     return app
+
+
+def register_listeners(app: Flask) -> None:
+    """Subsystems that follow ``scheduler.signals``. Listeners run in the order they first
+    connect: reminders before feeds."""
+    from .feeds import init_app as init_feed_invalidation
+    from .reminders import init_app as init_reminders
+
+    init_reminders(app)
+    init_feed_invalidation(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ..audit import Action, jsonable, record
 from ..errors import ValidationFailed
 from ..models import Role, StaffMember
+from ..signals import record_changed
 from .passwords import MIN_PASSWORD_LENGTH, set_password
 
 
@@ -61,6 +62,7 @@ def upsert_user(
         _view(member),
         what="staff.create" if created else "staff.update",
     )
+    record_changed(session, action, "staff", before, _view(member), staff_id=member.id)
     return member, created
 
 

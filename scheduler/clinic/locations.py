@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..audit import Action
 from ..errors import ValidationFailed
 from ..models import Appointment, Closure, Course, Location, OpeningHours, Room, WorkingHours
+from ..signals import record_changed
 from .records import apply, audit, delete, refuse_if_used, require_unique, view
 from .weekly import check_intervals, check_timezone
 
@@ -32,6 +33,7 @@ def create_location(session: Session, action: Action, data: Mapping[str, Any]) -
     session.add(location)
     session.flush()
     audit(session, action, "location", location.id, None, snapshot(location), "create")
+    record_changed(session, action, "location", None, snapshot(location), location_id=location.id)
     return location
 
 
@@ -44,6 +46,7 @@ def update_location(
     after = snapshot(location)
     if after != before:
         audit(session, action, "location", location.id, before, after, "update")
+    record_changed(session, action, "location", before, after, location_id=location.id)
     return location
 
 
@@ -61,8 +64,10 @@ def delete_location(session: Session, action: Action, location: Location) -> Non
             ),
         ],
     )
-    audit(session, action, "location", location.id, snapshot(location), None, "delete")
+    before = snapshot(location)
+    audit(session, action, "location", location.id, before, None, "delete")
     delete(session, location, "location")
+    record_changed(session, action, "location", before, None, location_id=location.id)
 
 
 def _apply(session: Session, location: Location, data: Mapping[str, Any]) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ..audit import Action
 from ..errors import ValidationFailed
 from ..models import Appointment, Course, Patient
-from ..reminders.scheduling import patient_changed
+from ..signals import record_changed
 from .records import apply, audit, delete, refuse_if_used, view
 from .weekly import check_timezone
 
@@ -32,19 +32,6 @@ FIELDS = (
 )
 #: Snapshots leave out free-text notes: the audit log records that they changed, not what.
 AUDITED = tuple(f for f in FIELDS if f != "notes")
-#: Fields that decide when and how reminders reach the patient.
-REMINDER_FIELDS = frozenset(
-    {
-        "email",
-        "phone",
-        "timezone",
-        "remind_by_email",
-        "remind_by_sms",
-        "reminder_overrides",
-        "quiet_hours_start",
-        "quiet_hours_end",
-    }
-)
 
 
 def snapshot(patient: Patient) -> dict[str, Any]:
@@ -62,6 +49,7 @@ def create_patient(session: Session, action: Action, data: Mapping[str, Any]) ->
     session.add(patient)
     session.flush()
     audit(session, action, "patient", patient.id, None, snapshot(patient), "create")
+    record_changed(session, action, "patient", None, snapshot(patient), patient_id=patient.id)
     return patient
 
 
@@ -75,8 +63,7 @@ def update_patient(
     after = snapshot(patient)
     if after != before or patient.notes != notes_before:
         audit(session, action, "patient", patient.id, before, after, "update")
-    if any(before.get(f) != after.get(f) for f in REMINDER_FIELDS):
-        patient_changed(session, patient, action)
+    record_changed(session, action, "patient", before, after, patient_id=patient.id)
     return patient
 
 
@@ -89,8 +76,10 @@ def delete_patient(session: Session, action: Action, patient: Patient) -> None:
             ("courses", select(Course.id).where(Course.patient_id == patient.id)),
         ],
     )
-    audit(session, action, "patient", patient.id, snapshot(patient), None, "delete")
+    before = snapshot(patient)
+    audit(session, action, "patient", patient.id, before, None, "delete")
     delete(session, patient, "patient")
+    record_changed(session, action, "patient", before, None, patient_id=patient.id)
 
 
 def _apply(patient: Patient, data: Mapping[str, Any]) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..audit import Action
 from ..errors import ValidationFailed
 from ..models import Appointment, Location, Room, RoomKind
+from ..signals import record_changed
 from .records import apply, audit, delete, exists, refuse_if_used, view
 
 FIELDS = ("name", "kind", "location_id", "active", "video_url")
@@ -26,6 +27,9 @@ def create_room(session: Session, action: Action, data: Mapping[str, Any]) -> Ro
     session.add(room)
     session.flush()
     audit(session, action, "room", room.id, None, snapshot(room), "create")
+    record_changed(
+        session, action, "room", None, snapshot(room), room_id=room.id, location_id=room.location_id
+    )
     return room
 
 
@@ -43,6 +47,9 @@ def update_room(session: Session, action: Action, room: Room, data: Mapping[str,
     after = snapshot(room)
     if after != before:
         audit(session, action, "room", room.id, before, after, "update")
+    record_changed(
+        session, action, "room", before, after, room_id=room.id, location_id=room.location_id
+    )
     return room
 
 
@@ -52,8 +59,12 @@ def delete_room(session: Session, action: Action, room: Room) -> None:
         "room",
         [("appointments", select(Appointment.id).where(Appointment.room_id == room.id))],
     )
-    audit(session, action, "room", room.id, snapshot(room), None, "delete")
+    before = snapshot(room)
+    audit(session, action, "room", room.id, before, None, "delete")
     delete(session, room, "room")
+    record_changed(
+        session, action, "room", before, None, room_id=room.id, location_id=room.location_id
+    )
 
 
 def _apply(session: Session, room: Room, data: Mapping[str, Any]) -> None:

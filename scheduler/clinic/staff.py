@@ -12,6 +12,7 @@ from ..audit import Action
 from ..auth.passwords import MIN_PASSWORD_LENGTH, set_password
 from ..errors import Conflict, ValidationFailed
 from ..models import AppointmentStaff, Location, Role, StaffMember, StaffRole, TimeOff, WorkingHours
+from ..signals import record_changed
 from .records import apply, audit, delete, refuse_if_used, require_unique, view
 from .weekly import check_intervals
 
@@ -37,6 +38,7 @@ def create_staff(session: Session, action: Action, data: Mapping[str, Any]) -> S
     session.add(member)
     session.flush()
     audit(session, action, "staff", member.id, None, snapshot(member), "create")
+    record_changed(session, action, "staff", None, snapshot(member), staff_id=member.id)
     return member
 
 
@@ -51,6 +53,7 @@ def update_staff(
     after = snapshot(member)
     if after != before or password_changed:
         audit(session, action, "staff", member.id, before, after, "update")
+    record_changed(session, action, "staff", before, after, staff_id=member.id)
     return member
 
 
@@ -67,8 +70,10 @@ def delete_staff(session: Session, action: Action, member: StaffMember) -> None:
     )
     if Role.ADMIN in member.roles and member.active and _active_admins(session) <= 1:
         raise Conflict("The last active admin cannot be removed", rule="last_admin")
-    audit(session, action, "staff", member.id, snapshot(member), None, "delete")
+    before = snapshot(member)
+    audit(session, action, "staff", member.id, before, None, "delete")
     delete(session, member, "staff member")
+    record_changed(session, action, "staff", before, None, staff_id=member.id)
 
 
 def _apply(session: Session, member: StaffMember, data: Mapping[str, Any]) -> None:

@@ -7,12 +7,11 @@ still match, so no worker of any process serves a stale body once the change is 
 
 Counters are raised from three places:
 
-- ``on_appointment_change`` (in ``scheduler.booking.changes.LISTENERS``): the patient, the
-  location, the room and every staff member before and after the change; staff and rooms taken
-  off an appointment get a departure row so the event stays in their feed as cancelled.
-- A ``before_flush`` hook that sees every flushed change of the rows feeds are built from
-  (appointments, patients, staff, locations, rooms, courses, protocol versions), so a write
-  path that forgets to call anything still invalidates the feeds it affects.
+- ``on_appointment_change`` (connected to ``appointment_changed``): the patient, the location,
+  the room and every staff member before and after the change; staff and rooms taken off an
+  appointment get a departure row so the event stays in their feed as cancelled.
+- ``on_clinic_data_change`` (connected to ``clinic_data_changed``): a patient's or staff
+  member's feed settings raise their own feed; names, addresses, room details raise every feed.
 - ``touch_owner(session, kind, id)`` for anyone who changes feed content in another way.
 
 Each owner is raised at most once per transaction: other processes only ever see committed
@@ -23,28 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import case, delete, event, inspect
+from sqlalchemy import case, delete, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..clock import now as clock_now
-from ..models import (
-    Appointment,
-    AppointmentStaff,
-    Course,
-    FeedDeparture,
-    FeedVersion,
-    Location,
-    Patient,
-    ProtocolVersion,
-    Room,
-    StaffMember,
-)
-
-if TYPE_CHECKING:
-    from ..booking.changes import AppointmentChange
+from ..models import Appointment, FeedDeparture, FeedVersion
+from ..signals import AppointmentChange, ClinicDataChange, appointment_changed, clinic_data_changed
 
 Owner = tuple[str, int]
 
@@ -54,19 +40,25 @@ CLINIC: Owner = ("clinic", 0)
 
 _INFO_KEY = "scheduler.feeds.touched"
 
-#: Attributes whose change alters feeds, and whose feeds: the row's own, or every feed.
-_OWN_FIELDS = {
-    Patient: ("patient", {"feed_privacy", "reminder_overrides", "timezone"}),
-    StaffMember: ("staff", {"feed_full_names"}),
+#: Fields of clinic records that feeds show, and whose feeds show them: the record's own feed,
+#: or every feed.
+_OWN_FIELDS: dict[str, tuple[str, frozenset[str]]] = {
+    "patient": ("patient", frozenset({"feed_privacy", "reminder_overrides", "timezone"})),
+    "staff": ("staff", frozenset({"feed_full_names"})),
 }
-_SHARED_FIELDS: dict[type, set[str]] = {
-    Patient: {"first_name", "last_name", "quiet_hours_start", "quiet_hours_end"},
-    StaffMember: {"name"},
-    Location: {"name", "address", "phone", "timezone"},
-    Room: {"name", "kind", "video_url", "location_id"},
-    Course: {"protocol_version_id", "patient_id"},
-    ProtocolVersion: {"definition"},
+_SHARED_FIELDS: dict[str, frozenset[str]] = {
+    "patient": frozenset({"first_name", "last_name", "quiet_hours_start", "quiet_hours_end"}),
+    "staff": frozenset({"name"}),
+    "location": frozenset({"name", "address", "phone", "timezone"}),
+    "room": frozenset({"name", "kind", "video_url", "location_id"}),
 }
+
+
+def connect_listeners() -> None:
+    """Follow appointment and clinic-data changes. Connecting again changes nothing: blinker
+    keys receivers by identity. Strong references: these must outlive any app."""
+    appointment_changed.connect(on_appointment_change, weak=False)
+    clinic_data_changed.connect(on_clinic_data_change, weak=False)
 
 
 def touch_owner(
@@ -115,7 +107,7 @@ def touch_owners(
 
 
 def on_appointment_change(session: Session, change: AppointmentChange) -> None:
-    """Listener for ``scheduler.booking.changes``: every feed the appointment was or is in."""
+    """Every feed the appointment was or is in."""
     appointment = change.appointment
     after = appointment_owners(appointment)
     before: set[Owner] = set()
@@ -126,11 +118,28 @@ def on_appointment_change(session: Session, change: AppointmentChange) -> None:
             ("room", change.before.room_id),
             *(("staff", staff_id) for staff_id in change.before.staff_ids),
         }
-    touch_owners(session, after | before, now=change.action.now)
+    # Stamped by the clock, not the action's time (an import may book in the past): feeds
+    # tell calendar apps when they changed.
+    touch_owners(session, after | before)
     if before and before != after:
         _record_departures(
             session, appointment.id, before - after, after - before, change.action.now
         )
+
+
+def on_clinic_data_change(session: Session, change: ClinicDataChange) -> None:
+    """Feed settings raise their owner's feed; names, addresses and room details every feed.
+    New records are in no feed yet, and records an appointment points at cannot be deleted."""
+    if change.kind != "updated":
+        return
+    owners: set[Owner] = set()
+    own = _OWN_FIELDS.get(change.what)
+    owner_id = change.patient_id if change.what == "patient" else change.staff_id
+    if own is not None and owner_id is not None and change.fields & own[1]:
+        owners.add((own[0], owner_id))
+    if change.fields & _SHARED_FIELDS.get(change.what, frozenset()):
+        owners.add(CLINIC)
+    touch_owners(session, owners)
 
 
 def appointment_owners(appointment: Appointment) -> set[Owner]:
@@ -178,54 +187,14 @@ def _record_departures(
         connection.execute(stmt)
 
 
-# --- the safety net: every flushed change of a row that feeds are built from ---------------
-
-
-@event.listens_for(Session, "before_flush")
-def _touch_flushed(session: Session, _context: Any, _instances: Any) -> None:
-    owners: set[Owner] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        owners.update(_owners_of(obj, is_new=obj in session.new))
-    if owners:
-        touch_owners(session, owners)
-
-
+# Clears ``touch_owners``' memory of what this transaction raised: it goes with every session,
+# app or not, like the function it serves.
 @event.listens_for(Session, "after_transaction_end")
 def _forget_touched(session: Session, transaction: Any) -> None:
     # Forget at the end of the real transaction, and of a savepoint (a rolled-back savepoint
     # may have undone a raise); not at the end of the inner scopes every flush opens.
     if transaction.parent is None or transaction.nested:
         session.info.pop(_INFO_KEY, None)
-
-
-def _owners_of(obj: object, *, is_new: bool) -> set[Owner]:
-    if isinstance(obj, Appointment):
-        owners = appointment_owners(obj)
-        state = inspect(obj)
-        for name, kind in (("room_id", "room"), ("location_id", "location")):
-            owners.update((kind, v) for v in state.attrs[name].history.deleted if v is not None)
-        for removed in state.attrs["participants"].history.deleted:
-            owners.add(("staff", removed.staff_id))
-        return owners
-    if isinstance(obj, AppointmentStaff):
-        owners = {("staff", obj.staff_id)}
-        owners.update(("staff", v) for v in inspect(obj).attrs["staff_id"].history.deleted)
-        return {o for o in owners if o[1] is not None}
-    if is_new:
-        return set()
-    kind_fields = _OWN_FIELDS.get(type(obj))
-    owners = set()
-    if kind_fields and _changed(obj, kind_fields[1]):
-        owners.add((kind_fields[0], obj.id))  # type: ignore[attr-defined]
-    shared = _SHARED_FIELDS.get(type(obj))
-    if shared and _changed(obj, shared):
-        owners.add(CLINIC)
-    return owners
-
-
-def _changed(obj: object, names: set[str]) -> bool:
-    state = inspect(obj)
-    return any(state.attrs[name].history.has_changes() for name in names)
 
 
 def _insert_for(session: Session) -> Any:

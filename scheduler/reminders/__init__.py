@@ -1,26 +1,25 @@
 """Reminders: policy, scheduling rows with appointment changes, rendering, channels, the worker.
 
-``scheduler.booking.changes`` imports ``scheduler.reminders.scheduling`` to register the
-listener, so this package imports nothing eagerly; the entry points other modules call are
-loaded on first use: ``course_booked``, ``patient_changed``, ``policy_for``.
+Entry points other modules call: ``course_booked``, ``patient_changed``, ``policy_for``.
+``init_app(app)`` connects reminders to ``scheduler.signals``: booking and the clinic's records
+announce their changes there and never import this package.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-_ENTRY_POINTS = {
-    "course_booked": "scheduling",
-    "patient_changed": "scheduling",
-    "policy_for": "policy",
-}
+from .policy import policy_for
+from .scheduling import connect_listeners, course_booked, patient_changed
 
-__all__ = sorted(_ENTRY_POINTS)
+if TYPE_CHECKING:
+    from flask import Flask
 
 
-def __getattr__(name: str) -> Any:
-    module = _ENTRY_POINTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+def init_app(app: Flask) -> None:
+    """Plan, re-time and skip reminder rows with every announced change. Signals are
+    process-wide: the first app connects, later ones find the listeners connected."""
+    connect_listeners()
+
+
+__all__ = ["course_booked", "init_app", "patient_changed", "policy_for"]

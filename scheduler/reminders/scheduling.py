@@ -1,18 +1,19 @@
 """Reminder rows follow appointment changes, inside the transaction of the change.
 
-``on_appointment_change`` is in ``scheduler.booking.changes.LISTENERS``: a booking plans the
+``on_appointment_change`` follows ``scheduler.signals.appointment_changed``: a booking plans the
 appointment's reminders and a "booked" notice, a move re-times the reminders still to come and
 adds a "moved" notice with the old and new time, a cancellation skips what is still to come and
 adds a cancellation notice. A notice the patient would get about an appointment they never
 heard of (its "booked" message still unsent) is not created: the pending message is rendered at
-send time and already tells the current state.
+send time and already tells the current state. ``on_clinic_data_change`` re-plans a patient's
+reminders when their time zone, quiet hours or channels change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from ..models import (
     ReminderChannel,
     ReminderStatus,
 )
+from ..signals import AppointmentChange, ClinicDataChange, appointment_changed, clinic_data_changed
 from .context import context_time
 from .policy import (
     NOTICE_TEMPLATES,
@@ -40,15 +42,32 @@ from .policy import (
     policy_for,
 )
 
-if TYPE_CHECKING:
-    from ..booking.changes import AppointmentChange
-
 #: Statuses meaning the message reached the patient, or may have (a send in flight).
 KNOWN = (ReminderStatus.SENT, ReminderStatus.SENDING)
 #: Statuses of messages still to go out; these are the ones a change may re-time or skip.
 OPEN = (ReminderStatus.PENDING, ReminderStatus.FAILED)
 #: Appointment statuses that still get reminders.
 UPCOMING = (AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED)
+#: Patient fields that decide when and how reminders reach the patient.
+PATIENT_FIELDS = frozenset(
+    {
+        "email",
+        "phone",
+        "timezone",
+        "remind_by_email",
+        "remind_by_sms",
+        "reminder_overrides",
+        "quiet_hours_start",
+        "quiet_hours_end",
+    }
+)
+
+
+def connect_listeners() -> None:
+    """Follow appointment and patient changes. Connecting again changes nothing: blinker keys
+    receivers by identity. Strong references: these must outlive any app."""
+    appointment_changed.connect(on_appointment_change, weak=False)
+    clinic_data_changed.connect(on_clinic_data_change, weak=False)
 
 
 def on_appointment_change(session: Session, change: AppointmentChange) -> None:
@@ -70,6 +89,17 @@ def on_appointment_change(session: Session, change: AppointmentChange) -> None:
     elif change.kind == "status" and appointment.status not in UPCOMING:
         reason = f"the appointment is {appointment.status.value.replace('_', ' ')}"
         skip_open(session, reminders_of(session, appointment.id), reason)
+
+
+def on_clinic_data_change(session: Session, change: ClinicDataChange) -> None:
+    """The listener for clinic data: only a patient's reminder settings concern reminders."""
+    if change.what != "patient" or change.kind != "updated" or change.patient_id is None:
+        return
+    if not change.fields & PATIENT_FIELDS:
+        return
+    patient = session.get(Patient, change.patient_id)
+    if patient is not None:
+        patient_changed(session, patient, change.action)
 
 
 def course_booked(session: Session, course: Course, action: Action) -> list[Reminder]:

@@ -8,6 +8,9 @@ from sqlalchemy import select
 
 from scheduler.audit import Action
 from scheduler.booking import reschedule_appointment
+from scheduler.clinic.patients import update_patient
+from scheduler.clinic.rooms import update_room
+from scheduler.clinic.staff import update_staff
 from scheduler.db import write_transaction
 from scheduler.feeds import touch_owner
 from scheduler.models import AppointmentKind, FeedOwnerKind, FeedVersion, StaffPart
@@ -113,15 +116,20 @@ def test_counters_of_every_affected_owner_rise_with_the_change(session, clinic, 
 
 def test_edits_outside_booking_raise_the_right_counters(session, clinic):
     seen = versions(session)
-    clinic.avery.feed_privacy = "detailed"
+    update_patient(session, Action("t", None, NOW), clinic.avery, {"feed_privacy": "detailed"})
     session.commit()
     assert versions(session)[("patient", clinic.avery.id)] == seen[("patient", clinic.avery.id)] + 1
-    clinic.ny.clinician.feed_full_names = True
+    update_staff(session, Action("t", None, NOW), clinic.ny.clinician, {"feed_full_names": True})
     session.commit()
     staff_key = ("staff", clinic.ny.clinician.id)
     assert versions(session)[staff_key] == seen[staff_key] + 1
     clinic_before = versions(session).get(("clinic", 0), 0)
-    clinic.ny.telehealth.video_url = "https://video.example.org/new"
+    update_room(
+        session,
+        Action("t", None, NOW),
+        clinic.ny.telehealth,
+        {"video_url": "https://video.example.org/new"},
+    )
     session.commit()
     assert versions(session)[("clinic", 0)] == clinic_before + 1
     with write_transaction(session):
@@ -132,7 +140,7 @@ def test_edits_outside_booking_raise_the_right_counters(session, clinic):
     )
     # Unrelated edits leave every counter alone.
     quiet = versions(session)
-    clinic.avery.phone = "+15550199"
+    update_patient(session, Action("t", None, NOW), clinic.avery, {"phone": "+15550199"})
     session.commit()
     assert versions(session) == quiet
 

@@ -9,6 +9,9 @@ import pytest
 
 from scheduler.audit import Action
 from scheduler.booking import cancel_appointment, reschedule_appointment
+from scheduler.clinic.locations import update_location
+from scheduler.clinic.patients import update_patient
+from scheduler.clinic.staff import update_staff
 from scheduler.db import write_transaction
 from scheduler.models import AppointmentKind, FeedOwnerKind, FeedPrivacy, StaffPart
 from tests.conftest import NOW, app_config
@@ -117,17 +120,22 @@ def test_new_etag_after_each_kind_of_change(small, token_for, fetch, session, cl
         assert tag not in staff_seen
         staff_seen.add(tag)
 
-    clinic.patient.feed_privacy = FeedPrivacy.DETAILED
+    update_patient(
+        session, Action("test", None, NOW), clinic.patient, {"feed_privacy": FeedPrivacy.DETAILED}
+    )
     session.commit()
     patient_changed()
-    clinic.therapist.name = "Robin Therapist"  # "with Robin" in standard+ summaries
+    # "with Robin" in standard+ summaries
+    update_staff(session, Action("test", None, NOW), clinic.therapist, {"name": "Robin Therapist"})
     session.commit()
     patient_changed()
     staff_changed()
-    clinic.therapist.feed_full_names = True
+    update_staff(session, Action("test", None, NOW), clinic.therapist, {"feed_full_names": True})
     session.commit()
     staff_changed()
-    clinic.location.address = "2 Other Street"
+    update_location(
+        session, Action("test", None, NOW), clinic.location, {"address": "2 Other Street"}
+    )
     session.commit()
     patient_changed()
     with write_transaction(session):

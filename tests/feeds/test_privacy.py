@@ -5,9 +5,12 @@ from __future__ import annotations
 import icalendar
 
 from scheduler.audit import Action
+from scheduler.clinic.patients import update_patient
+from scheduler.clinic.staff import update_staff
 from scheduler.db import write_transaction
 from scheduler.feeds import render_appointment_ics, render_course_ics, staff_audience
 from scheduler.models import AppointmentKind, FeedOwnerKind, FeedPrivacy
+from tests.conftest import NOW
 
 from .conftest import SECRETS, unfold
 
@@ -73,7 +76,7 @@ def test_staff_see_initials_unless_they_opt_into_names(session, clinic, token_fo
     text = unfold(fetch(token).data.decode())
     assert "A.P." in text and "B.O." in text
     assert "Avery" not in text and "Okafor" not in text
-    clinic.ny.therapist.feed_full_names = True
+    update_staff(session, Action("t", None, NOW), clinic.ny.therapist, {"feed_full_names": True})
     session.commit()
     text = unfold(fetch(token).data.decode())
     assert "Blake Okafor" in text and clinic.avery.name in text
@@ -139,7 +142,9 @@ def test_alarms_follow_the_patients_reminder_preferences(session, clinic, token_
     found = triggers()
     assert found["dosing"] == ["-P2D", "-PT11H"]
     assert found["integration"] == ["-P1D", "-PT1H"]
-    clinic.blake.reminder_overrides = {"integration": [3]}
+    update_patient(
+        session, Action("t", None, NOW), clinic.blake, {"reminder_overrides": {"integration": [3]}}
+    )
     session.commit()
     assert triggers()["integration"] == ["-PT3H"]
     # Staff feeds never carry alarms.
