@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ..auth.permissions import (
     can_manage_courses,
     can_view_course,
+    is_admin,
     require,
     visible_courses,
 )
@@ -77,6 +78,9 @@ def names(location_tz: str) -> Names:
 
 
 def _request(data: dict[str, Any]) -> NewCourse:
+    overrides = data.get("override") or []
+    if overrides:
+        require(is_admin(current_actor()), "override a rule (admins only)")
     return new_course(
         db.session,
         patient_id=data["patient_id"],
@@ -86,6 +90,7 @@ def _request(data: dict[str, Any]) -> NewCourse:
         preferences=preferences_from(data.get("preferences")),
         earliest=data.get("earliest_start"),
         now=now(),
+        overrides=overrides,
     )
 
 
@@ -101,11 +106,13 @@ def _answer(course: Course) -> dict[str, Any]:
 @blp.route("/plan", methods=["POST"])
 @blp.arguments(PlanRequestSchema)
 @blp.response(200, ProposalSchema)
-@errors(blp, 400, 403, 422)
+@errors(blp, 400, 403, 409, 422)
 def plan(data: dict[str, Any]) -> Any:
     """A proposal for the whole course: every appointment with its time, room, staff and pair.
     Writes nothing. When no complete plan exists, `complete` is false and `failure` says which
-    appointment fails and why, with the partial plan and alternatives for that appointment."""
+    appointment fails and why, with the partial plan and alternatives for that appointment.
+    When the patient misses a precondition of the protocol (a completed induction, the REMS
+    enrollment), 409 with rule `precondition` lists each in `missing`."""
     require(can_manage_courses(current_actor()), "plan courses")
     request = _request(data)
     result: Plan = plan_new_course(db.session, request)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +30,8 @@ FIELDS = (
     "quiet_hours_start",
     "quiet_hours_end",
     "feed_privacy",
+    "rems_enrolled_on",
+    "rems_number",
     "notes",
 )
 #: Snapshots leave out free-text notes: the audit log records that they changed, not what.
@@ -45,7 +49,7 @@ def create_patient(session: Session, action: Action, data: Mapping[str, Any]) ->
         remind_by_email=True,
         remind_by_sms=False,
     )
-    _apply(patient, data)
+    _apply(patient, data, action.now)
     session.add(patient)
     session.flush()
     audit(session, action, "patient", patient.id, None, snapshot(patient), "create")
@@ -58,7 +62,7 @@ def update_patient(
 ) -> Patient:
     before = snapshot(patient)
     notes_before = patient.notes
-    _apply(patient, data)
+    _apply(patient, data, action.now)
     session.flush()
     after = snapshot(patient)
     if after != before or patient.notes != notes_before:
@@ -82,7 +86,7 @@ def delete_patient(session: Session, action: Action, patient: Patient) -> None:
     record_changed(session, action, "patient", before, None, patient_id=patient.id)
 
 
-def _apply(patient: Patient, data: Mapping[str, Any]) -> None:
+def _apply(patient: Patient, data: Mapping[str, Any], now: dt.datetime) -> None:
     if "timezone" in data:
         check_timezone("timezone", data["timezone"])
     apply(patient, data, FIELDS)
@@ -90,3 +94,17 @@ def _apply(patient: Patient, data: Mapping[str, Any]) -> None:
         raise ValidationFailed({"phone": "SMS reminders need a phone number"})
     if patient.remind_by_email and not patient.email:
         raise ValidationFailed({"email": "e-mail reminders need an e-mail address"})
+    _check_rems(patient, now)
+
+
+def _check_rems(patient: Patient, now: dt.datetime) -> None:
+    """The REMS enrollment is a date and a number together, dated today or earlier."""
+    if (patient.rems_enrolled_on is None) != (not patient.rems_number):
+        missing = "rems_number" if patient.rems_enrolled_on is not None else "rems_enrolled_on"
+        raise ValidationFailed(
+            {missing: "the REMS enrollment needs both its date and its number (or neither)"}
+        )
+    if patient.rems_enrolled_on is not None:
+        today = now.astimezone(ZoneInfo(patient.timezone)).date()
+        if patient.rems_enrolled_on > today:
+            raise ValidationFailed({"rems_enrolled_on": "must not be in the future"})

@@ -8,7 +8,8 @@ appointment of the course and what is in the way; the caller's transaction then 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ from ..planning import (
     wanted_for_new_course,
 )
 from ..protocols import ProtocolDefinition, current_version, definition_of, get_protocol
+from .preconditions import recorded_overrides, require_preconditions
 from .state import Request, run_planner
 
 
@@ -64,6 +66,8 @@ class NewCourse:
     definition: ProtocolDefinition
     preferences: Preferences
     earliest: dt.datetime
+    #: Admin exceptions to a rule, each {"rule", "reason"}; recorded on the course when booked.
+    overrides: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -80,8 +84,11 @@ def new_course(
     preferences: Preferences,
     earliest: dt.datetime | None,
     now: dt.datetime,
+    overrides: list[dict[str, Any]] | None = None,
 ) -> NewCourse:
-    """Check and load what a new course refers to."""
+    """Check and load what a new course refers to, and that the patient meets the protocol's
+    preconditions (409 naming what is missing, unless ``overrides`` has an admin's exception
+    {"rule", "reason"} for it)."""
     if session.get(Patient, patient_id) is None:
         raise ValidationFailed({"patient_id": f"no patient {patient_id}"})
     location = session.get(Location, location_id)
@@ -106,20 +113,23 @@ def new_course(
     if not version.protocol.active:
         raise ValidationFailed({"protocol_id": "this protocol is retired"})
     definition = definition_of(version)
-    for field, staff_id, role in (
+    for name, staff_id, role in (
         ("clinician_id", preferences.clinician_id, Role.CLINICIAN),
         ("therapist_id", preferences.therapist_id, Role.THERAPIST),
     ):
         member = session.get(StaffMember, staff_id) if staff_id is not None else None
         if staff_id is not None and (member is None or role not in member.roles):
-            raise ValidationFailed({f"preferences.{field}": f"no {role.value} {staff_id}"})
+            raise ValidationFailed({f"preferences.{name}": f"no {role.value} {staff_id}"})
     if preferences.sessions_ahead is not None and not definition.open_ended_steps:
         raise ValidationFailed(
             {"preferences.sessions_ahead": "this protocol has no open-ended step"}
         )
+    kept = require_preconditions(
+        session, patient_id=patient_id, definition=definition, now=now, overrides=overrides or []
+    )
     start = max(earliest or now, now)
     return NewCourse(
-        patient_id, location_id, location.timezone, version, definition, preferences, start
+        patient_id, location_id, location.timezone, version, definition, preferences, start, kept
     )
 
 
@@ -207,6 +217,7 @@ def book_course(
         protocol_version_id=request.version.id,
         status=CourseStatus.ACTIVE,
         preferences=request.preferences.to_json(),
+        exceptions=recorded_overrides(action, request.overrides),
         created_at=action.now,
         updated_at=action.now,
     )
@@ -223,6 +234,7 @@ def book_course(
             "location_id": course.location_id,
             "protocol_version_id": course.protocol_version_id,
             "status": course.status.value,
+            **({"exceptions": course.exceptions} if course.exceptions else {}),
         },
         what="course.create",
     )

@@ -18,4 +18,9 @@ def seed_protocols_command() -> None:
         seeded = seed_protocols(db.session, Action("cli.seed-protocols", None, utcnow()))
     for item in seeded:
         state = "added" if item.created else "already present"
+        if item.lacks:
+            state += (
+                f" (its current version has no {' or '.join(item.lacks)}: add a version "
+                "to have its preconditions checked)"
+            )
         click.echo(f"{item.protocol.name}: {state}")

@@ -121,13 +121,28 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Requirement:
+    """A precondition the scheduler checks before a course's first session is planned.
+
+    ``rule`` is one of ``schema.REQUIREMENT_RULES``; ``of`` names a course kind for
+    ``completed_course`` (see ``scheduler.courses.preconditions``)."""
+
+    rule: str
+    of: str | None = None
+
+
+@dataclass(frozen=True)
 class ProtocolDefinition:
     name: str
     route: Route
     description: str
+    #: The checklist in words, for people; ``requires`` is what the scheduler enforces.
     preconditions: tuple[str, ...]
     instructions: str
     steps: tuple[Step, ...]
+    #: What a course of this protocol counts as ("induction", ...) for other protocols' rules.
+    counts_as: tuple[str, ...] = ()
+    requires: tuple[Requirement, ...] = ()
 
     def step(self, key: str) -> Step:
         for step in self.steps:
@@ -169,9 +184,17 @@ def definition_document(definition: ProtocolDefinition) -> dict[str, Any]:
         "route": definition.route.value,
         "description": definition.description,
         "preconditions": list(definition.preconditions),
+        "counts_as": list(definition.counts_as),
+        "requires": [_requirement_document(r) for r in definition.requires],
         "instructions": definition.instructions,
         "steps": [_step_document(s) for s in definition.steps],
     }
+
+
+def _requirement_document(requirement: Requirement) -> dict[str, Any]:
+    if requirement.of is None:
+        return {"rule": requirement.rule}
+    return {"rule": requirement.rule, "of": requirement.of}
 
 
 def _span(text: str | None) -> Span | None:
@@ -186,6 +209,8 @@ def _build(data: dict[str, Any]) -> ProtocolDefinition:
         preconditions=tuple(data["preconditions"]),
         instructions=data["instructions"],
         steps=tuple(_build_step(s) for s in data["steps"]),
+        counts_as=tuple(dict.fromkeys(data["counts_as"])),
+        requires=tuple(Requirement(r["rule"], r["of"]) for r in data["requires"]),
     )
 
 

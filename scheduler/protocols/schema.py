@@ -8,12 +8,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..models import AppointmentKind, RoomKind, Route, StaffPart
 from .spans import Span, SpanError
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+#: What a course of a protocol can count as, for other protocols' ``completed_course`` rule.
+#: A closed list: a typo would otherwise make a protocol's requirement impossible to meet.
+COURSE_KINDS = ("induction", "booster", "maintenance")
+#: Machine-checked preconditions a protocol can require before a course's first session.
+REQUIREMENT_RULES = ("completed_course", "rems_enrollment")
 
 
 class SpanField(fields.String):
@@ -193,6 +198,31 @@ class StepSchema(_Strict):
     follow_up = fields.Nested(FollowUpSchema, load_default=None, allow_none=True)
 
 
+class RequirementSchema(_Strict):
+    rule = fields.String(
+        required=True,
+        validate=validate.OneOf(REQUIREMENT_RULES),
+        metadata={
+            "description": "completed_course: the patient has another course, completed, of a "
+            "protocol that counts as `of`; rems_enrollment: the patient's REMS enrollment date "
+            "and number are on record"
+        },
+    )
+    of = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(COURSE_KINDS),
+        metadata={"description": "completed_course only: what the earlier course counts as"},
+    )
+
+    @validates_schema
+    def _of(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("rule") == "completed_course" and data.get("of") is None:
+            raise ValidationError("completed_course needs `of` (e.g. induction)", "of")
+        if data.get("rule") == "rems_enrollment" and data.get("of") is not None:
+            raise ValidationError("rems_enrollment takes no `of`", "of")
+
+
 class ProtocolDocumentSchema(_Strict):
     name = fields.String(required=True, validate=[validate.Length(min=1, max=160), _no_nul])
     route = fields.Enum(Route, by_value=True, required=True)
@@ -201,7 +231,26 @@ class ProtocolDocumentSchema(_Strict):
         fields.String(validate=[validate.Length(min=1, max=300), _no_nul]),
         load_default=list,
         validate=validate.Length(max=20),
-        metadata={"description": "Checklist before the first session (not appointments)"},
+        metadata={
+            "description": "Checklist before the first session, in words; `requires` holds the "
+            "ones the scheduler checks"
+        },
+    )
+    counts_as = fields.List(
+        fields.String(validate=validate.OneOf(COURSE_KINDS)),
+        load_default=list,
+        validate=validate.Length(max=len(COURSE_KINDS)),
+        metadata={"description": "What a course of this protocol counts as, e.g. [\"induction\"]"},
+    )
+    requires = fields.List(
+        fields.Nested(RequirementSchema),
+        load_default=list,
+        validate=validate.Length(max=8),
+        metadata={
+            "description": "Checked before a course is planned or booked (409 naming what is "
+            "missing; an admin may override with a reason)",
+            "example": [{"rule": "completed_course", "of": "induction"}],
+        },
     )
     instructions = _text(4000, load_default="")
     steps = fields.List(

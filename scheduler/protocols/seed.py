@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import Action
 from ..models import Protocol
-from .versions import create_protocol
+from .versions import create_protocol, current_version
 
 EVALUATION: dict[str, Any] = {
     "key": "evaluation",
@@ -89,6 +89,7 @@ IV_INDUCTION: dict[str, Any] = {
         "at most 7 days apart, each followed 18-72 h later by an integration session."
     ),
     "preconditions": ["Medical and psychiatric evaluation completed"],
+    "counts_as": ["induction"],
     "instructions": INFUSION_INSTRUCTIONS,
     "steps": [
         EVALUATION,
@@ -108,6 +109,7 @@ IM_KAP: dict[str, Any] = {
         "clinician and a therapist present, each followed by integration 1-7 days later."
     ),
     "preconditions": ["Medical and psychiatric evaluation completed"],
+    "counts_as": ["induction"],
     "instructions": (
         "No food for 4 hours before a dosing session. Arrange a driver home: no driving, "
         "alcohol or big decisions for 24 hours."
@@ -163,6 +165,8 @@ ESKETAMINE: dict[str, Any] = {
         "Medical and psychiatric evaluation completed",
         "Patient enrolled in the SPRAVATO REMS",
     ],
+    "counts_as": ["induction"],
+    "requires": [{"rule": "rems_enrollment"}],
     "instructions": (
         "No food for 2 hours and no liquids for 30 minutes before a session. Use nasal "
         "steroids or decongestants at least 1 hour before. Arrange a ride: do not drive until "
@@ -230,6 +234,8 @@ BOOSTER: dict[str, Any] = {
         "decides; booked one at a time or extended as a short series."
     ),
     "preconditions": ["Completed an induction series"],
+    "counts_as": ["booster"],
+    "requires": [{"rule": "completed_course", "of": "induction"}],
     "instructions": INFUSION_INSTRUCTIONS,
     "steps": [
         _infusion(
@@ -246,6 +252,10 @@ SEED_PROTOCOLS: tuple[dict[str, Any], ...] = (IV_INDUCTION, IM_KAP, ESKETAMINE, 
 class Seeded:
     protocol: Protocol
     created: bool
+    #: For a protocol already present: seed fields its current version lacks ("counts_as",
+    #: "requires"), e.g. in a database seeded before preconditions were checked. Stored
+    #: versions never change, so only an admin's new version adds them.
+    lacks: tuple[str, ...] = ()
 
 
 def seed_protocols(session: Session, action: Action) -> list[Seeded]:
@@ -256,7 +266,16 @@ def seed_protocols(session: Session, action: Action) -> list[Seeded]:
             select(Protocol).where(Protocol.name == document["name"])
         ).first()
         if existing is not None:
-            result.append(Seeded(existing, False))
+            result.append(Seeded(existing, False, _lacks(session, existing, document)))
             continue
         result.append(Seeded(create_protocol(session, action, document), True))
     return result
+
+
+def _lacks(session: Session, protocol: Protocol, document: dict[str, Any]) -> tuple[str, ...]:
+    stored = current_version(session, protocol).definition
+    return tuple(
+        field
+        for field in ("counts_as", "requires")
+        if document.get(field) and not stored.get(field)
+    )

@@ -52,6 +52,12 @@ def problems(definition: ProtocolDefinition) -> dict[str, list[str]]:
                 add(path, f"the key {key!r} is already used by {keys[key]}")
             else:
                 keys[key] = path
+    seen_requirements: set[tuple[str, str | None]] = set()
+    for i, requirement in enumerate(definition.requires):
+        key = (requirement.rule, requirement.of)
+        if key in seen_requirements:
+            add(f"requires.{i}", "this requirement is listed twice")
+        seen_requirements.add(key)
     earlier: set[str] = set()
     for i, step in enumerate(definition.steps):
         _check_step(step, f"steps.{i}", earlier, add)

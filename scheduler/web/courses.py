@@ -223,7 +223,14 @@ def plan(patient_id: int) -> tuple[str, int]:
     except ValidationFailed as error:
         show_domain_errors(form, error.fields, error.message)
         return render_template("courses/new.html", patient=patient, form=form), 422
+    except Conflict as error:
+        return refused(patient, form, error)
     return proposal_page(patient, request_data, proposal)
+
+
+def refused(patient: Patient, form: CourseForm, error: Conflict) -> tuple[str, int]:
+    """The start form again, saying what stops the course (a missing precondition)."""
+    return render_template("courses/new.html", patient=patient, form=form, refusal=error), 409
 
 
 def posted_request() -> dict[str, object]:
@@ -268,6 +275,8 @@ def book(patient_id: int) -> tuple[str, int] | Response:
     try:
         course = course_service.book(patient, request_data, slots)
     except Conflict as error:
+        if error.rule == "precondition":  # It no longer holds: a fresh proposal would fail too.
+            return refused(patient, course_form(patient), error)
         fresh = course_service.propose(patient, request_data)
         taken = course_service.taken_keys(error, slots)
         mark(fresh.sessions, changed=course_service.moved_keys(slots, fresh), taken=taken)

@@ -113,3 +113,56 @@ def test_patient_with_appointments_cannot_be_deleted(api, clinic, make):
     response = api.delete(f"/api/patients/{clinic.patient.id}", role="front_desk")
     assert response.status_code == 409 and response.json["rule"] == "in_use"
     assert "Avery" not in response.json["message"]
+
+
+def test_rems_enrollment_is_kept_with_its_date_and_number(api, session):
+    """Esketamine needs the REMS enrollment on record (issue 9, finding 8): staff record the
+    date and number together, and can clear both."""
+    body = {**NEW, "rems_enrolled_on": "2026-02-20", "rems_number": "SPR-0042 17"}
+    created = api.post("/api/patients", role="front_desk", json=body)
+    assert created.status_code == 201, created.json
+    pid = created.json["id"]
+    shown = api.get(f"/api/patients/{pid}", role="front_desk").json
+    assert (shown["rems_enrolled_on"], shown["rems_number"]) == ("2026-02-20", "SPR-0042 17")
+    cleared = api.patch(
+        f"/api/patients/{pid}",
+        role="front_desk",
+        json={"rems_enrolled_on": None, "rems_number": None},
+    )
+    assert cleared.status_code == 200
+    assert (cleared.json["rems_enrolled_on"], cleared.json["rems_number"]) == (None, None)
+    plain = api.post("/api/patients", role="front_desk", json=NEW).json
+    assert plain["rems_enrolled_on"] is None and plain["rems_number"] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"rems_enrolled_on": "2026-02-20"}, "rems_number"),
+        ({"rems_number": "SPR-1"}, "rems_enrolled_on"),
+        ({"rems_enrolled_on": "2026-03-09", "rems_number": "SPR-1"}, "rems_enrolled_on"),
+        ({"rems_enrolled_on": "2026-02-20", "rems_number": "x" * 41}, "rems_number"),
+        ({"rems_enrolled_on": "2026-02-20", "rems_number": ""}, "rems_number"),
+        ({"rems_enrolled_on": "2026-02-20", "rems_number": "SPR\n1"}, "rems_number"),
+    ],
+)
+def test_rems_enrollment_needs_both_a_past_date_and_a_printable_number(api, change, field):
+    created = api.post("/api/patients", role="front_desk", json={**NEW, **change})
+    assert created.status_code == 422
+    assert field in created.json["errors"]["json"], created.json
+    patient = api.post("/api/patients", role="front_desk", json=NEW).json
+    changed = api.patch(f"/api/patients/{patient['id']}", role="front_desk", json=change)
+    assert changed.status_code == 422
+
+
+def test_patch_of_one_rems_field_keeps_the_pair_whole(api):
+    body = {**NEW, "rems_enrolled_on": "2026-02-20", "rems_number": "SPR-7"}
+    patient = api.post("/api/patients", role="front_desk", json=body).json
+    renumbered = api.patch(
+        f"/api/patients/{patient['id']}", role="front_desk", json={"rems_number": "SPR-8"}
+    )
+    assert renumbered.status_code == 200 and renumbered.json["rems_number"] == "SPR-8"
+    half = api.patch(
+        f"/api/patients/{patient['id']}", role="front_desk", json={"rems_number": None}
+    )
+    assert half.status_code == 422 and "rems_number" in half.json["errors"]["json"]

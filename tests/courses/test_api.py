@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 
 from scheduler.models import Appointment, AuditEntry
 
+from .helpers import meet_preconditions
+
 WHO = "front_desk"
 
 
@@ -30,7 +32,8 @@ def _book(api, cc, prefix: str = "IV", **extra: Any) -> dict[str, Any]:  # type:
 
 
 @pytest.mark.parametrize("prefix", ["IV", "IM", "Esketamine", "Booster"])
-def test_plan_then_book_each_seeded_protocol(api, course_clinic, prefix):
+def test_plan_then_book_each_seeded_protocol(api, course_clinic, session, now, prefix):
+    meet_preconditions(session, course_clinic, course_clinic.protocol(prefix), now)
     planned = api.post("/api/courses/plan", WHO, json=_body(course_clinic, prefix))
     assert planned.status_code == 200, planned.json
     proposal = planned.json
@@ -159,7 +162,8 @@ def test_course_reads_lists_and_permissions(api, course_clinic):
     assert api.get("/api/courses/1", None).status_code == 401
 
 
-def test_pause_resume_cancel_and_extend(api, course_clinic, now):
+def test_pause_resume_cancel_and_extend(api, course_clinic, session, now):
+    meet_preconditions(session, course_clinic, course_clinic.protocol("Booster"), now)
     course = _book(api, course_clinic, "Booster")
     cid = course["id"]
     extended = api.post(f"/api/courses/{cid}/extend", WHO, json={"sessions": 2})

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from ...courses import CourseView, MovePreview, NewCourse
 from ...models import Appointment, AppointmentKind, AppointmentStatus, CourseStatus, StaffPart
@@ -67,6 +67,19 @@ def preferences_from(data: dict[str, Any] | None) -> Preferences:
     )
 
 
+#: Rules an admin may override for a new course, with a reason recorded on the course.
+OVERRIDABLE_RULES = (
+    "precondition:completed_course",
+    "precondition:rems_enrollment",
+    "other_course",
+)
+
+
+class OverrideSchema(Schema):
+    rule = fields.String(required=True, validate=validate.OneOf(OVERRIDABLE_RULES))
+    reason = Text(max_length=300, min_length=1, required=True)
+
+
 class PlanRequestSchema(Schema):
     patient_id = Id(required=True)
     location_id = Id(required=True)
@@ -78,6 +91,22 @@ class PlanRequestSchema(Schema):
         load_default=None, allow_none=True, metadata={"description": "Default: now"}
     )
     preferences = fields.Nested(PreferencesSchema, load_default=None, allow_none=True)
+    override = fields.List(
+        fields.Nested(OverrideSchema),
+        load_default=list,
+        validate=validate.Length(max=len(OVERRIDABLE_RULES)),
+        metadata={
+            "description": "Admins only: depart from a rule the answer refused (409 `rule` "
+            "precondition: the `missing` item's rule), with a reason recorded on the course "
+            "and in the audit log. One object or a list."
+        },
+    )
+
+    @pre_load
+    def _one_override(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("override"), dict):
+            return {**data, "override": [data["override"]]}
+        return data
 
 
 class StaffChoiceSchema(Schema):
@@ -207,6 +236,10 @@ class ProposalSchema(Schema):
     preferences = fields.Dict()
     appointments = fields.List(fields.Nested(ProposalAppointmentSchema))
     failure = fields.Nested(FailureSchema, allow_none=True)
+    overrides = fields.List(
+        fields.Nested(OverrideSchema),
+        metadata={"description": "The admin's overrides this course would be booked with"},
+    )
 
 
 class Names:
@@ -253,6 +286,7 @@ def proposal(plan: Plan, request: NewCourse, names: Names) -> dict[str, Any]:
         "earliest_start": request.earliest,
         "completes_at": plan.completes_at,
         "preferences": request.preferences.to_json(),
+        "overrides": [{"rule": o["rule"], "reason": o["reason"]} for o in request.overrides],
         "appointments": [
             {
                 **names.placed(a.starts_at, a.ends_at, a.room_id, a.staff),
@@ -354,6 +388,13 @@ class CourseSummarySchema(Schema):
 class CourseSchema(CourseSummarySchema):
     timezone = fields.String()
     preferences = fields.Dict()
+    exceptions = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "Rules an admin let this course depart from: rule, reason, by (staff "
+            "id), at"
+        },
+    )
     steps = fields.List(fields.Nested(StepProgressSchema))
     appointments = fields.List(
         fields.Nested(CourseItemSchema),
@@ -382,6 +423,7 @@ def course_json(view: CourseView, detail: bool = True) -> dict[str, Any]:
             {
                 "timezone": course.location.timezone,
                 "preferences": course.preferences,
+                "exceptions": course.exceptions or [],
                 "steps": [
                     {"key": s.key, "done": s.done, "booked": s.booked, "planned": s.planned}
                     for s in view.steps

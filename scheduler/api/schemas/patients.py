@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ...models import AppointmentKind, FeedPrivacy
 from .common import Day, Email, Flag, Id, Instant, LocalTime, Text, Timezone
 
 MAX_REMINDER_HOURS = 24 * 14
+
+
+def _printable(value: str) -> None:
+    if not value.isprintable():
+        raise ValidationError("must be printable characters only")
 
 
 class PatientSchema(Schema):
@@ -37,6 +42,22 @@ class PatientSchema(Schema):
     quiet_hours_start = LocalTime(metadata={"description": "Local; default 21:00"})
     quiet_hours_end = LocalTime(metadata={"description": "Local; default 08:00"})
     feed_privacy = fields.Enum(FeedPrivacy, by_value=True, load_default=FeedPrivacy.MINIMAL)
+    rems_enrolled_on = Day(
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "Esketamine (Spravato) REMS enrollment date; with rems_number, or "
+            "both null. Staff only: never in feeds or reminders"
+        },
+    )
+    rems_number = Text(
+        min_length=1,
+        max_length=40,
+        allow_none=True,
+        load_default=None,
+        validate=[_printable],
+        metadata={"description": "The patient's REMS enrollment number"},
+    )
     notes = Text(max_length=20000, load_default="", strip=False)
     created_at = Instant(dump_only=True)
 

@@ -51,6 +51,16 @@ def past_date(_form: Form, field: Field) -> None:
         raise ValidationError("Enter a date of birth in the past.")
 
 
+def not_future(_form: Form, field: Field) -> None:
+    if field.data and field.data > dt.date.today():
+        raise ValidationError("Enter the enrollment date (today or earlier).")
+
+
+def printable(_form: Form, field: Field) -> None:
+    if field.data and not field.data.isprintable():
+        raise ValidationError("Use letters, digits and punctuation only.")
+
+
 class PatientForm(FlaskForm):  # type: ignore[misc]
     first_name = StringField("First name", validators=[DataRequired(), Length(max=80), no_nul])
     last_name = StringField("Last name", validators=[DataRequired(), Length(max=80), no_nul])
@@ -65,6 +75,16 @@ class PatientForm(FlaskForm):  # type: ignore[misc]
     )
     remind_by_email = BooleanField("Reminders by e-mail", default=True)
     remind_by_sms = BooleanField("Reminders by text message")
+    rems_enrolled_on = DateField(
+        "REMS enrollment date",
+        validators=[Optional(), not_future],
+        description="Esketamine (Spravato): required before the first session is booked.",
+    )
+    rems_number = StringField(
+        "REMS enrollment number",
+        validators=[Optional(), Length(max=40), no_nul, printable],
+        description="Date and number together. Staff only: never in reminders or calendars.",
+    )
     notes = TextAreaField(
         "Staff notes",
         validators=[Length(max=5000), no_nul],
@@ -81,6 +101,8 @@ class PatientForm(FlaskForm):  # type: ignore[misc]
             "timezone": self.timezone.data,
             "remind_by_email": bool(self.remind_by_email.data),
             "remind_by_sms": bool(self.remind_by_sms.data),
+            "rems_enrolled_on": self.rems_enrolled_on.data,
+            "rems_number": (self.rems_number.data or "").strip() or None,
             "notes": self.notes.data or "",
         }
 
