@@ -9,13 +9,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from scheduler.audit import Action
+from scheduler.audit import Action, record
 from scheduler.auth.passwords import set_password
 from scheduler.booking import AppointmentRequest, book_appointment
+from scheduler.booking.appointments import _check_times, check_rules, snapshot
+from scheduler.booking.changes import AppointmentChange, publish
+from scheduler.booking.conflicts import flush_claims, sync_claims
 from scheduler.db import write_transaction
 from scheduler.models import (
     Appointment,
     AppointmentKind,
+    AppointmentStaff,
     Closure,
     Location,
     OpeningHours,
@@ -210,7 +214,62 @@ class Factory:
             buffer_minutes=buffer_minutes,
         )
         with write_transaction(self.session):
-            appointment = book_appointment(
+            book = add_standalone_dose if kind == AppointmentKind.DOSING else book_appointment
+            appointment = book(
                 self.session, request, Action("test", actor, self.now), allow_past=allow_past
             )
         return appointment
+
+
+def add_standalone_dose(
+    session: Session, request: AppointmentRequest, action: Action, *, allow_past: bool = False
+) -> Appointment:
+    """A dosing appointment outside any course, for tests that only need a dose in a chair.
+
+    The product refuses this (``book_appointment``: a dose belongs to a course), so tests add
+    the row themselves, with the same booking rules, claims, audit entry and change signal.
+    """
+    if request.course_id is not None:
+        return book_appointment(session, request, action, allow_past=allow_past)
+    _check_times(request.starts_at, request.ends_at, action.now, allow_past)
+    location = session.get(Location, request.location_id)
+    room = session.get(Room, request.room_id)
+    assert location is not None and room is not None
+    participants = [(session.get(StaffMember, s), StaffPart(p)) for s, p in request.staff]
+    appointment = Appointment(
+        kind=request.kind,
+        status=request.status,
+        starts_at=request.starts_at,
+        ends_at=request.ends_at,
+        buffer_minutes=request.buffer_minutes,
+        location_id=location.id,
+        room_id=room.id,
+        patient_id=request.patient_id,
+        paired_with_id=request.paired_with_id,
+        internal_note=request.internal_note,
+        revision=1,
+        created_at=action.now,
+        updated_at=action.now,
+    )
+    appointment.location = location
+    appointment.room = room
+    appointment.patient = session.get(Patient, request.patient_id)
+    appointment.participants = [
+        AppointmentStaff(staff_id=m.id, staff=m, part=p) for m, p in participants if m
+    ]
+    check_rules(session, appointment, participants, room_kinds=request.room_kinds)  # type: ignore[arg-type]
+    session.add(appointment)
+    session.flush()
+    sync_claims(session, appointment)
+    flush_claims(session, [appointment], ZoneInfo(location.timezone))
+    record(
+        session,
+        action,
+        "appointment",
+        appointment.id,
+        None,
+        snapshot(appointment),
+        what="appointment.create",
+    )
+    publish(session, AppointmentChange("created", appointment, action))
+    return appointment

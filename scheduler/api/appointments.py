@@ -18,11 +18,11 @@ from ..auth.permissions import can_book, can_view_appointment, require, visible_
 from ..booking import (
     AppointmentRequest,
     book_appointment,
-    cancel_appointment,
     get_appointment,
     progress_appointment,
 )
 from ..courses.direct import reschedule_session
+from ..courses.moves import cancel_session
 from ..db import db, write_transaction
 from ..errors import Conflict, ValidationFailed
 from ..models import Appointment, AppointmentStaff, Room
@@ -35,8 +35,8 @@ from .schemas.appointments import (
     AppointmentQuerySchema,
     AppointmentSchema,
     AppointmentUpdateSchema,
-    CancelSchema,
 )
+from .schemas.courses import AppointmentCancelSchema
 
 blp = Blueprint(
     "appointments",
@@ -161,15 +161,23 @@ class AppointmentById(MethodView):
 
 
 @blp.route("/<int:appointment_id>/cancel", methods=["POST"])
-@blp.arguments(CancelSchema)
+@blp.arguments(AppointmentCancelSchema)
 @blp.response(200, AppointmentSchema)
 @errors(blp, 400, 403, 404, 409, 422)
 def cancel(data: dict[str, Any], appointment_id: int) -> Any:
-    """Cancel with a reason (front desk, admins). The UID stays; feeds show it as cancelled."""
+    """Cancel with a reason (front desk, admins). The UID stays; feeds show it as cancelled.
+    A dose whose integration session is still to come needs `keep_integration`, as on
+    `POST /api/courses/{id}/appointments/{id}/cancel`: true keeps it, false cancels it too."""
     require(can_book(current_actor()), "cancel appointments")
     with write_transaction(db.session):
         appointment = _for_change(appointment_id)
-        cancel_appointment(db.session, appointment, action("appointment.cancel"), data["reason"])
+        cancel_session(
+            db.session,
+            action("appointment.cancel"),
+            appointment,
+            data["reason"],
+            data.get("keep_integration"),
+        )
     return appointment
 
 

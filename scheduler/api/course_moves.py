@@ -14,6 +14,7 @@ from ..auth.permissions import can_manage_courses, require
 from ..booking import get_appointment
 from ..clock import now
 from ..courses import apply_moves, preview_move, read_token
+from ..courses.numbering import session_numbers
 from ..db import db, write_transaction
 from ..models import Appointment
 from .access import action, get_or_404
@@ -77,4 +78,8 @@ def reschedule(data: dict[str, Any], appointment_id: int) -> Any:
     with write_transaction(db.session):
         get_appointment(db.session, appointment_id, lock=True)
         moved = apply_moves(db.session, action("appointment.reschedule_with_course"), approved)
-    return {"appointment_id": appointment_id, "moved": [appointment_item(a) for a in moved]}
+    numbers = session_numbers(db.session, moved)
+    return {
+        "appointment_id": appointment_id,
+        "moved": [appointment_item(a, numbers=numbers) for a in moved],
+    }

@@ -36,6 +36,7 @@ from ..courses import (
     proposal_plan,
     resume_course,
 )
+from ..courses.numbering import session_numbers
 from ..db import db, write_transaction
 from ..errors import NotFound
 from ..models import Appointment, Course, Room, StaffMember
@@ -234,8 +235,9 @@ def extend(data: dict[str, Any], course_id: int) -> Any:
 @blp.response(200, CancelledSchema)
 @errors(blp, 400, 403, 404, 409, 422)
 def cancel_appointment(data: dict[str, Any], course_id: int, appointment_id: int) -> Any:
-    """Cancel one appointment of the course. A dosing session with a paired session needs
-    `keep_integration`: true keeps the paired session, false cancels it too."""
+    """Cancel one appointment of the course, as `POST /api/appointments/{id}/cancel` does. A
+    dose whose integration session is still to come needs `keep_integration`: true keeps that
+    session, false cancels it too (422 without it). The cancelled dose keeps its number."""
     require(can_manage_courses(current_actor()), "cancel appointments")
     with write_transaction(db.session):
         appointment = get_or_404(Appointment, appointment_id, "appointment")
@@ -248,4 +250,5 @@ def cancel_appointment(data: dict[str, Any], course_id: int, appointment_id: int
             data["reason"],
             data.get("keep_integration"),
         )
-    return {"cancelled": [appointment_item(a) for a in cancelled]}
+    numbers = session_numbers(db.session, cancelled)
+    return {"cancelled": [appointment_item(a, numbers=numbers) for a in cancelled]}

@@ -34,6 +34,10 @@ from .changes import AppointmentChange, Snapshot, publish
 from .conflicts import flush_claims, raise_if_overlapping, sync_claims
 
 MAX_DURATION = dt.timedelta(hours=12)
+STANDALONE_DOSING = (
+    "a dose is booked through a course, never on its own: a one-off dose is a one-session "
+    "course of the booster protocol (POST /api/courses)"
+)
 
 
 @dataclass
@@ -102,6 +106,10 @@ def book_appointment(
     publish_change: bool = True,
 ) -> Appointment:
     """Check every booking rule for ``request`` and add the appointment with its claims."""
+    if request.kind == AppointmentKind.DOSING and request.course_id is None:
+        # The protocol carries what a dose needs (monitoring time, chair turnover, the
+        # clinician, its integration session, the preconditions); a lone row would have none.
+        raise ValidationFailed({"kind": STANDALONE_DOSING})
     _check_times(request.starts_at, request.ends_at, action.now, allow_past)
     if request.buffer_minutes < 0 or request.buffer_minutes > 240:
         raise ValidationFailed({"buffer_minutes": "must be between 0 and 240"})

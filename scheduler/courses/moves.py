@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..audit import Action
@@ -46,6 +47,7 @@ from .state import (
 
 StaffList = tuple[tuple[int, StaffPart], ...]
 MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
+CANCELLABLE = MOVABLE | {AppointmentStatus.CHECKED_IN}
 TOKEN_SALT = "course-move-preview"
 
 
@@ -395,26 +397,36 @@ def cancel_session(
     reason: str,
     keep_pair: bool | None,
 ) -> list[Appointment]:
-    """Cancel an appointment; for a session with a live pair, ``keep_pair`` says whether its
-    integration session stays (it keeps pointing at the cancelled session) or goes too."""
+    """Cancel an appointment: the one way every route cancels (the appointment API, the course
+    API, the pages), so a dose is treated the same whichever door it leaves by.
+
+    A session whose paired session is still to come (a dose and its integration session) needs
+    ``keep_pair``: True keeps the paired session (booked, still pointing at the cancelled
+    dose), False cancels it too, None is refused naming
+    ``keep_integration``. Cancelling an integration session or an evaluation needs no choice;
+    what that leaves behind (a dose unpaired, a first dose without its evaluation) is for the
+    course's integrity checks to flag. Returns the cancelled appointments, this one first."""
     pair = None
-    if appointment.course_id is not None:
-        state = course_state(session, get_course(session, appointment.course_id))
-        pair = next(
-            (a for a in state.appointments if a.paired_with_id == appointment.id and a.is_live),
-            None,
-        )
-    if pair is not None and pair.status in MOVABLE and keep_pair is None:
+    if appointment.status in CANCELLABLE:  # else cancelling fails anyway, saying why
+        pair = session.scalars(
+            select(Appointment)
+            .where(Appointment.paired_with_id == appointment.id, Appointment.status.in_(MOVABLE))
+            .order_by(Appointment.starts_at, Appointment.id)
+            .with_for_update()
+        ).first()
+    if pair is not None and keep_pair is None:
+        what = f"{pair.kind.value.replace('_', ' ')} session"
         raise ValidationFailed(
             {
                 "keep_integration": (
-                    f"appointment {appointment.id} has a paired session ({pair.id}): "
-                    "say whether to keep it"
+                    f"appointment {appointment.id} has its {what} still booked (appointment "
+                    f"{pair.id}): true keeps it, false cancels it too"
                 )
-            }
+            },
+            message=f"Say whether its {what} stays or is cancelled too",
         )
     cancelled = [cancel_appointment(session, appointment, action, reason)]
-    if pair is not None and pair.status in MOVABLE and not keep_pair:
+    if pair is not None and not keep_pair:
         cancelled.append(
             cancel_appointment(session, pair, action, f"Its session was cancelled: {reason}")
         )

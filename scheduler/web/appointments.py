@@ -30,6 +30,9 @@ from .params import MAX_ID
 
 bp = Blueprint("appointment", __name__, url_prefix="/appointments")
 
+#: The cancel form's choice for a dose's integration session; none chosen: the domain asks.
+KEEP_PAIR = {"keep": True, "cancel": False}
+
 STEP_VERBS = {
     "confirm": "Confirmed",
     "check_in": "Checked in",
@@ -263,7 +266,7 @@ def cancel(appointment_id: int) -> Response | tuple[str, int]:
                     action("appointment.cancel"),
                     appointment,
                     form.reason.data,
-                    keep_pair=form.pair.data != "cancel",
+                    keep_pair=KEEP_PAIR.get(form.pair.data),
                 )
         except DomainError as error:
             flash(error.message, "error")

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
-from ..models import Appointment, AppointmentKind, AppointmentStaff, AppointmentStatus
+from ..courses.numbering import SessionNumber, session_numbers
+from ..models import Appointment, AppointmentKind, AppointmentStaff
 
 
 def appointment_options() -> list[LoaderOption]:
@@ -27,17 +28,6 @@ def appointment_options() -> list[LoaderOption]:
     ]
 
 
-@dataclass(frozen=True)
-class Progress:
-    """Where an appointment stands within its step of a course: ``number`` of ``total``."""
-
-    number: int
-    total: int
-
-    def __str__(self) -> str:
-        return f"{self.number} of {self.total}"
-
-
 @dataclass
 class Entry:
     """One appointment as a page lists it."""
@@ -46,7 +36,9 @@ class Entry:
     #: The session it is paired with: a dosing session's integration session, or the dosing
     #: session an integration session follows.
     pair: Appointment | None = None
-    progress: Progress | None = None
+    #: Its number in its course step ("5 of 6 (cancelled)"), by the one rule of
+    #: ``scheduler.courses.numbering``.
+    progress: SessionNumber | None = None
 
     @property
     def kind(self) -> AppointmentKind:
@@ -98,24 +90,8 @@ def load_pairs(session: Session, appointments: Sequence[Appointment]) -> dict[in
     return found
 
 
-def load_progress(session: Session, appointments: Sequence[Appointment]) -> dict[int, Progress]:
-    """The appointment's number in its course step of the step's booked sessions ("3 of 6")."""
-    keys = {(a.course_id, a.step_key) for a in appointments if a.course_id and a.step_key}
-    course_ids = sorted({course_id for course_id, _ in keys})
-    totals = {
-        (course_id, step): total
-        for course_id, step, total in session.execute(
-            select(Appointment.course_id, Appointment.step_key, func.count(Appointment.id))
-            .where(
-                Appointment.course_id.in_(course_ids),
-                Appointment.status != AppointmentStatus.CANCELLED,
-            )
-            .group_by(Appointment.course_id, Appointment.step_key)
-        )
-    }
-    result: dict[int, Progress] = {}
-    for a in appointments:
-        total = totals.get((a.course_id, a.step_key))
-        if a.sequence and total:
-            result[a.id] = Progress(a.sequence, max(total, a.sequence))
-    return result
+def load_progress(
+    session: Session, appointments: Sequence[Appointment]
+) -> dict[int, SessionNumber]:
+    """Each course session's number in its step ("3 of 6"): two queries for the whole list."""
+    return session_numbers(session, appointments)

@@ -96,15 +96,16 @@ def at(clinic: Clinic, make: Factory) -> Callable[..., str]:
 
 
 def booking(clinic: Clinic, starts_at: str, **overrides: Any) -> dict[str, Any]:
-    """A valid dosing-session booking body for ``clinic``."""
+    """A valid booking body for ``clinic``: an evaluation, since a dose is only ever booked
+    through a course (``POST /api/courses``)."""
     body: dict[str, Any] = {
-        "kind": "dosing",
+        "kind": "evaluation",
         "patient_id": clinic.patient.id,
-        "room_id": clinic.chair.id,
+        "room_id": clinic.therapy_room.id,
         "starts_at": starts_at,
         "duration_minutes": 100,
         "buffer_minutes": 15,
-        "staff": [{"staff_id": clinic.clinician.id, "part": "administering_clinician"}],
+        "staff": [{"staff_id": clinic.clinician.id, "part": "evaluating_clinician"}],
     }
     body.update(overrides)
     return body

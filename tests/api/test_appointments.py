@@ -29,7 +29,7 @@ def test_book_returns_utc_and_local_times(api, clinic, at):
         {
             "staff_id": clinic.clinician.id,
             "name": "Casey Clinician",
-            "part": "administering_clinician",
+            "part": "evaluating_clinician",
         }
     ]
     assert body["uid"].endswith("@clinic-scheduler")
@@ -98,12 +98,16 @@ def test_missing_end_is_422(api, clinic, at):
     [
         (9, {}, "overlap"),
         (17, {}, "opening_hours"),
-        (11, {"kind": "integration"}, "room_kind"),
+        (11, {"room_id": "chair"}, "room_kind"),
         (11, {"staff": []}, "staff_role"),
     ],
 )
 def test_broken_booking_rules_are_409_naming_the_rule(api, clinic, make, at, hour, overrides, rule):
-    make.appointment(clinic, start=make.local(clinic.location, TOMORROW, 9))
+    make.appointment(
+        clinic, kind=AppointmentKind.EVALUATION, start=make.local(clinic.location, TOMORROW, 9)
+    )
+    if overrides.get("room_id") == "chair":
+        overrides = {"room_id": clinic.chair.id}
     response = api.post("/api/appointments", json=booking(clinic, at(hour), **overrides))
     assert response.status_code == 409
     assert response.json["rule"] == rule

@@ -404,3 +404,56 @@ def test_start_page_names_the_missing_precondition(app, course_clinic, session):
     assert "REMS enrollment (date and number)" in page
     assert f"/patients/{patient.id}/edit" in page
     assert _count(session, Course) == 0
+
+
+def test_rems_enrollment_stays_off_feeds_and_reminders(api, app, course_clinic, session, now):
+    """Staff-only data: the enrollment number never reaches the patient's calendar or the
+    reminders planned for the course."""
+    import json
+
+    from scheduler.feeds.tokens import issue_feed_token
+    from scheduler.models import FeedOwnerKind, Reminder
+
+    _enroll(session, course_clinic, now.date() - dt.timedelta(days=2), "SPR-PRIVATE-4711")
+    booked = api.post("/api/courses", WHO, json=_body(course_clinic, "Esketamine"))
+    assert booked.status_code == 201, booked.json
+    patient = course_clinic.clinic.patient
+    with write_transaction(session):
+        token = issue_feed_token(session, FeedOwnerKind.PATIENT, patient.id, Action("t", None, now))
+    feed = app.test_client().get(f"/feeds/{token}.ics")
+    assert feed.status_code == 200 and b"BEGIN:VEVENT" in feed.data
+    assert b"SPR-PRIVATE-4711" not in feed.data
+    reminders = session.scalars(select(Reminder).where(Reminder.patient_id == patient.id)).all()
+    assert reminders
+    assert "SPR-PRIVATE-4711" not in json.dumps([r.context for r in reminders], default=str)
+
+
+def test_patient_edit_page_records_the_rems_enrollment(app, course_clinic, session):
+    client = app.test_client()
+    sign_in(client, course_clinic.clinic.front_desk)
+    patient = course_clinic.clinic.patient
+    page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
+    assert "Not enrolled on record" in page
+    form = client.get(f"/patients/{patient.id}/edit").get_data(as_text=True)
+    assert 'name="rems_enrolled_on"' in form and 'name="rems_number"' in form
+    data = {
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "timezone": patient.timezone,
+        "email": patient.email or "avery@example.org",
+        "remind_by_email": "y",
+    }
+    half = client.post(
+        f"/patients/{patient.id}/edit", data={**data, "rems_enrolled_on": "2026-02-01"}
+    )
+    assert half.status_code == 422
+    assert "needs both its date and its number" in half.get_data(as_text=True)
+    saved = client.post(
+        f"/patients/{patient.id}/edit",
+        data={**data, "rems_enrolled_on": "2026-02-01", "rems_number": "SPR-55"},
+    )
+    assert saved.status_code == 302
+    session.expire_all()
+    assert (patient.rems_enrolled_on, patient.rems_number) == (dt.date(2026, 2, 1), "SPR-55")
+    assert "SPR-55" in client.get(f"/patients/{patient.id}").get_data(as_text=True)

@@ -37,7 +37,7 @@ from scheduler.models import (
 from scheduler.protocols.seed import IV_INDUCTION
 from scheduler.protocols.versions import create_protocol
 from tests.conftest import NOW
-from tests.factories import Clinic, Factory
+from tests.factories import Clinic, Factory, add_standalone_dose
 
 #: Planted in every place a feed must never read; none may appear in any feed.
 SECRETS = ("SECRET-NOTE", "DIAGNOSIS-F33", "0.5 mg/kg", "DOSE-REASON")
@@ -102,7 +102,9 @@ def book(
         internal_note="SECRET-NOTE: patient disclosed DIAGNOSIS-F33, 0.5 mg/kg",
     )
     with write_transaction(session):
-        return book_appointment(session, request, Action("test", None, now), allow_past=True)
+        # Some patients here have doses outside a course, which only tests may add.
+        add = add_standalone_dose if kind == AppointmentKind.DOSING else book_appointment
+        return add(session, request, Action("test", None, now), allow_past=True)
 
 
 def local(location: Location, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:

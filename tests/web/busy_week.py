@@ -3,9 +3,12 @@ with a dosing session the week before, all in courses."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+
+from sqlalchemy import select
 
 from scheduler.audit import Action
 from scheduler.booking import AppointmentRequest, book_appointment
@@ -15,14 +18,14 @@ from scheduler.models import (
     Course,
     Location,
     Patient,
-    Protocol,
     ProtocolVersion,
     Role,
     RoomKind,
-    Route,
     StaffMember,
     StaffPart,
 )
+from scheduler.protocols.seed import IV_INDUCTION
+from scheduler.protocols.versions import create_protocol
 from tests.factories import Factory
 
 WEEK = dt.date(2026, 3, 9)  # a Monday, after the tests' NOW
@@ -40,11 +43,13 @@ class BusyWeek:
 
 
 def protocol_version(make: Factory) -> ProtocolVersion:
-    protocol = Protocol(name=f"Test protocol {uuid.uuid4().hex[:8]}", route=Route.IV)
-    version = ProtocolVersion(protocol=protocol, number=1, definition={"steps": []})
-    make.session.add_all([protocol, version])
-    make.session.commit()
-    return version
+    """A valid protocol (pages read its steps to number the sessions), with its own name."""
+    document = {**copy.deepcopy(IV_INDUCTION), "name": f"Test protocol {uuid.uuid4().hex[:8]}"}
+    with write_transaction(make.session):
+        protocol = create_protocol(make.session, Action("test", None, make.now), document)
+    return make.session.scalars(
+        select(ProtocolVersion).where(ProtocolVersion.protocol_id == protocol.id)
+    ).one()
 
 
 def busy_week(make: Factory, n: int, *, one_patient: bool = False) -> BusyWeek:

@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from ...courses import CourseView, MovePreview, NewCourse
+from ...courses.numbering import SessionNumber, number_course
 from ...models import Appointment, AppointmentKind, AppointmentStatus, CourseStatus, StaffPart
 from ...planning import Plan, Preferences
 from ...planning.explain import Alternative
-from .appointments import ParticipantSchema
+from ...protocols import definition_of
+from .appointments import CancelSchema, ParticipantSchema
 from .common import BoundedInt, Flag, Id, Instant, LocalTime, Text, Weekday
 
 # -- requests -------------------------------------------------------------------------------
@@ -150,13 +152,26 @@ class ExtendSchema(Schema):
     earliest_start = Instant(load_default=None, allow_none=True)
 
 
-class CancelSessionSchema(Schema):
-    reason = Text(max_length=200, min_length=1, required=True)
-    keep_integration = Flag(
+def keep_integration() -> Flag:
+    return Flag(
         load_default=None,
         allow_none=True,
-        metadata={"description": "For a session with a paired one: keep it (true) or cancel it"},
+        metadata={
+            "description": "Required for a dose whose integration session is still to come "
+            "(422 without it): true keeps that session, false cancels it too"
+        },
     )
+
+
+class CancelSessionSchema(Schema):
+    reason = Text(max_length=200, min_length=1, required=True)
+    keep_integration = keep_integration()
+
+
+class AppointmentCancelSchema(CancelSchema):
+    """The appointment route cancels a course's dose the same way as the course route."""
+
+    keep_integration = keep_integration()
 
 
 class PreviewRequestSchema(Schema):
@@ -335,6 +350,20 @@ class CourseItemSchema(Schema):
     kind = fields.Enum(AppointmentKind, by_value=True)
     step_key = fields.String(allow_none=True)
     sequence = fields.Integer(allow_none=True)
+    of = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "What the course delivers of this step (the protocol's count; a "
+            "cancelled session does not lower it); null: open-ended or not numbered"
+        },
+    )
+    number = fields.String(
+        allow_none=True,
+        metadata={
+            "example": "5 of 6 (cancelled)",
+            "description": "The session keeps its number; a cancelled one says so",
+        },
+    )
     status = fields.Enum(AppointmentStatus, by_value=True)
     starts_at = Instant()
     ends_at = Instant()
@@ -351,12 +380,19 @@ class CourseItemSchema(Schema):
     cancel_reason = fields.String(allow_none=True)
 
 
-def appointment_item(a: Appointment, pairs: dict[int, int] | None = None) -> dict[str, Any]:
+def appointment_item(
+    a: Appointment,
+    pairs: dict[int, int] | None = None,
+    numbers: dict[int, SessionNumber] | None = None,
+) -> dict[str, Any]:
+    number = (numbers or {}).get(a.id)
     return {
         "id": a.id,
         "kind": a.kind,
         "step_key": a.step_key,
         "sequence": a.sequence,
+        "of": number.of if number else None,
+        "number": number.text if number else None,
         "status": a.status,
         "starts_at": a.starts_at,
         "ends_at": a.ends_at,
@@ -419,6 +455,7 @@ def course_json(view: CourseView, detail: bool = True) -> dict[str, Any]:
         "progress": {"done": view.done, "total": view.total},
     }
     if detail:
+        numbers = number_course(definition_of(view.version), view.appointments)
         data.update(
             {
                 "timezone": course.location.timezone,
@@ -428,7 +465,9 @@ def course_json(view: CourseView, detail: bool = True) -> dict[str, Any]:
                     {"key": s.key, "done": s.done, "booked": s.booked, "planned": s.planned}
                     for s in view.steps
                 ],
-                "appointments": [appointment_item(a, view.pairs) for a in view.appointments],
+                "appointments": [
+                    appointment_item(a, view.pairs, numbers) for a in view.appointments
+                ],
             }
         )
     return data

@@ -24,10 +24,12 @@ class CancelForm(FlaskForm):  # type: ignore[misc]
         description="Kept in the appointment's history; the patient is told the time is freed.",
         render_kw={"rows": 3},
     )
+    # No default: a dose's integration session stays or goes only by an explicit choice.
     pair = SelectField(
         "Its integration session",
-        choices=choices([("keep", "Keep it"), ("cancel", "Cancel it too")]),
-        default="keep",
+        choices=choices([("", "Choose…"), ("keep", "Keep it"), ("cancel", "Cancel it too")]),
+        default="",
+        render_kw={"required": True},
     )
     revision = HiddenField()
 
