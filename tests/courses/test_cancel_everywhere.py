@@ -10,13 +10,10 @@ import pytest
 
 from scheduler.models import Appointment
 
-from .helpers import meet_preconditions
-
 WHO = "front_desk"
 
 
 def book_iv(api, cc, session, now) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    meet_preconditions(session, cc, cc.protocol("IV"), now)
     response = api.post(
         "/api/courses",
         WHO,
