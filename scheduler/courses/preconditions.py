@@ -115,9 +115,7 @@ def require_preconditions(
 
     Returns ``overrides`` without those for preconditions that are met: a course records only
     the exceptions it needed."""
-    missing = missing_preconditions(
-        session, patient_id=patient_id, definition=definition, now=now
-    )
+    missing = missing_preconditions(session, patient_id=patient_id, definition=definition, now=now)
     overridden = {o["rule"] for o in overrides}
     refused = [m for m in missing if m.rule not in overridden]
     if refused:

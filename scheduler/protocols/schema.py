@@ -240,7 +240,7 @@ class ProtocolDocumentSchema(_Strict):
         fields.String(validate=validate.OneOf(COURSE_KINDS)),
         load_default=list,
         validate=validate.Length(max=len(COURSE_KINDS)),
-        metadata={"description": "What a course of this protocol counts as, e.g. [\"induction\"]"},
+        metadata={"description": 'What a course of this protocol counts as, e.g. ["induction"]'},
     )
     requires = fields.List(
         fields.Nested(RequirementSchema),
