@@ -16,7 +16,9 @@ from ..booking import cancel_appointment
 from ..errors import Conflict, ValidationFailed
 from ..models import Appointment, AppointmentStatus, Course, CourseStatus
 from ..planning import Plan, Wanted
+from ..planning.shape import pause_exceptions
 from .booking import book_plan
+from .pauses import PAUSE, RESUME, Pause, paused_since
 from .state import (
     CourseState,
     Request,
@@ -64,13 +66,20 @@ def _audit(session: Session, action: Action, course: Course, before: str, what: 
 
 
 def _take_back(
-    session: Session, action: Action, state: CourseState, reason: str
+    session: Session,
+    action: Action,
+    state: CourseState,
+    reason: str,
+    *,
+    keep_pairs_of_held: bool = False,
 ) -> list[Appointment]:
-    cancelled = []
-    for appointment in state.appointments:
-        if appointment.status in OPEN and appointment.starts_at >= action.now:
-            cancelled.append(cancel_appointment(session, appointment, action, reason))
-    return cancelled
+    due = [a for a in state.appointments if a.status in OPEN and a.starts_at >= action.now]
+    if keep_pairs_of_held:
+        # A dose already given keeps its integration session: the pause stops the course,
+        # not the care that goes with a dose the patient has had.
+        going = {a.id for a in due}
+        due = [a for a in due if a.paired_with_id is None or a.paired_with_id in going]
+    return [cancel_appointment(session, a, action, reason) for a in due]
 
 
 def cancel_course(
@@ -93,14 +102,21 @@ def cancel_course(
 def pause_course(
     session: Session, action: Action, course: Course, reason: str | None
 ) -> list[Appointment]:
-    """Pause: the appointments still to come are cancelled, to be planned again on resume."""
+    """Pause: the appointments still to come are cancelled, to be planned again on resume,
+    except the integration sessions of doses already given."""
     text = _reason(reason)
     _require(course, {CourseStatus.ACTIVE}, "paused")
-    cancelled = _take_back(session, action, course_state(session, course), f"Course paused: {text}")
+    cancelled = _take_back(
+        session,
+        action,
+        course_state(session, course),
+        f"Course paused: {text}",
+        keep_pairs_of_held=True,
+    )
     course.status = CourseStatus.PAUSED
     course.cancel_reason = text
     course.updated_at = action.now
-    _audit(session, action, course, "active", "course.pause")
+    _audit(session, action, course, "active", PAUSE)
     return cancelled
 
 
@@ -109,12 +125,19 @@ def resume_course(
 ) -> tuple[Plan, list[Appointment]]:
     """Plan and book the sessions not yet held (and their pairs) from ``earliest``.
 
-    After a pause the spacing to the sessions already held keeps its minimum only: a maximum
-    gap or an overall window measured from before the pause cannot be kept. Among the resumed
-    sessions every rule holds again.
+    The protocol's clock stood still while the course was paused, from the pause to the
+    resume's earliest start: resumed sessions keep their phase, weeks counting from the course
+    start plus the paused days, and every rule holds among them; the minimum gap to the sessions
+    held before the pause holds in real time. A maximum reaching back across the pause (to the
+    last held session, or the step's overall window) counts on the course's clock; if no plan
+    keeps even that, it is dropped. Each maximum exceeded in real time is recorded on the course
+    (``Course.exceptions``: rule, appointment key, the pause as its reason).
     """
     _require(course, {CourseStatus.PAUSED}, "resumed")
     state = course_state(session, course)
+    start = max(earliest or action.now, action.now)
+    pause = Pause.between(paused_since(session, course), start, state.tz)
+    state.pauses.append(pause)
     wanted = live_wanted(state)
     everything = _all_sequences(session, course)
     new: dict[str, list[int]] = {}
@@ -123,12 +146,44 @@ def resume_course(
         target = max(target, max(everything.get(step.key, [0])))
         have = set(wanted.sessions.get(step.key, []))
         new[step.key] = [n for n in range(1, target + 1) if n not in have]
-    relaxed = {(key, seqs[0]) for key, seqs in new.items() if seqs and wanted.sessions.get(key)}
-    plan, booked = _plan_and_book(session, action, state, new, relaxed, earliest)
+    plan, standing = _plan(session, action, state, new, earliest)
+    if not plan.complete and state.paused_days:
+        # Whatever still fails once the maxima across the pause give way is the one to report.
+        plan, standing = _plan(session, action, state, new, earliest, across_pauses=True)
+    booked = _book(session, action, state, plan, standing)
+    reason = pause.reason(state.tz)
+    exceptions = [
+        {
+            "rule": rule,
+            "appointment_key": plan.shape.elements[i].key,
+            "reason": reason,
+            "detail": detail,
+            "by": action.actor.id if action.actor else None,
+            "at": action.now.isoformat(),
+        }
+        for i, rule, detail in pause_exceptions(plan.shape, plan.placements, state.tz)
+        if i not in standing
+    ]
+    if exceptions:
+        # A new list: the JSON column is saved when the attribute is assigned.
+        course.exceptions = [*(course.exceptions or []), *exceptions]
     course.status = CourseStatus.ACTIVE
     course.cancel_reason = None
     course.updated_at = action.now
-    _audit(session, action, course, "paused", "course.resume")
+    record(
+        session,
+        action,
+        "course",
+        course.id,
+        {"status": "paused"},
+        {
+            "status": course.status.value,
+            "cancel_reason": None,
+            "pause": pause.as_json(),
+            "exceptions": exceptions,
+        },
+        what=RESUME,
+    )
     return plan, booked
 
 
@@ -153,7 +208,7 @@ def extend_course(
     step = steps[0]
     last = max(_all_sequences(session, course).get(step.key, [0]))
     new = {step.key: list(range(last + 1, last + sessions + 1))}
-    plan, booked = _plan_and_book(session, action, state, new, set(), earliest)
+    plan, booked = _plan_and_book(session, action, state, new, earliest)
     course.updated_at = action.now
     record(
         session,
@@ -175,15 +230,18 @@ def _all_sequences(session: Session, course: Course) -> dict[str, list[int]]:
     return found
 
 
-def _plan_and_book(
+def _plan(
     session: Session,
     action: Action,
     state: CourseState,
     new: dict[str, list[int]],
-    relaxed: set[tuple[str, int]],
     earliest: dt.datetime | None,
-) -> tuple[Plan, list[Appointment]]:
-    """Plan the ``new`` sessions around the course's live appointments (which stay) and book."""
+    *,
+    across_pauses: bool = False,
+) -> tuple[Plan, dict[int, Appointment]]:
+    """Plan the ``new`` sessions around the course's live appointments (which stay): the plan,
+    complete or not, and the appointments standing for its elements. ``across_pauses``: drop
+    the maxima that span a pause (see ``build_shape``)."""
     wanted = live_wanted(state)
     sessions = {k: sorted(set(v) | set(new.get(k, []))) for k, v in wanted.sessions.items()}
     for key, seqs in new.items():
@@ -193,7 +251,11 @@ def _plan_and_book(
     for step in state.definition.steps:
         if step.pairing is not None and (prefs.include_optional or not step.pairing.optional):
             pairs.setdefault(step.key, set()).update(new.get(step.key, []))
-    shape = shape_of(state.definition, Wanted(sessions, pairs), relaxed)
+    # New sessions come after every pause so far: the course's clock has lost all of them.
+    paused = dict(wanted.paused)
+    if state.paused_days:
+        paused.update((f"{key}-{n}", state.paused_days) for key, seqs in new.items() for n in seqs)
+    shape = shape_of(state.definition, Wanted(sessions, pairs, paused), across_pauses=across_pauses)
     standing = element_appointments(shape, state)
     if len(standing) == len(shape):
         raise Conflict("Nothing is left to plan for this course", rule="nothing_to_plan")
@@ -210,6 +272,16 @@ def _plan_and_book(
         patient_id=state.course.patient_id,
         request=request,
     )
+    return plan, standing
+
+
+def _book(
+    session: Session,
+    action: Action,
+    state: CourseState,
+    plan: Plan,
+    standing: dict[int, Appointment],
+) -> list[Appointment]:
     if not plan.complete:
         assert plan.failure is not None
         raise Conflict(
@@ -217,5 +289,16 @@ def _plan_and_book(
             rule="no_plan",
             details={"failing": plan.failure.key},
         )
-    existing = {shape.elements[i].key: a.id for i, a in standing.items()}
-    return plan, book_plan(session, action, state.course, plan, existing)
+    existing = {plan.shape.elements[i].key: a.id for i, a in standing.items()}
+    return book_plan(session, action, state.course, plan, existing)
+
+
+def _plan_and_book(
+    session: Session,
+    action: Action,
+    state: CourseState,
+    new: dict[str, list[int]],
+    earliest: dt.datetime | None,
+) -> tuple[Plan, list[Appointment]]:
+    plan, standing = _plan(session, action, state, new, earliest)
+    return plan, _book(session, action, state, plan, standing)

@@ -29,6 +29,7 @@ from ..planning import (
 )
 from ..planning.shape import min_separations, tails
 from ..protocols import ProtocolDefinition, definition_of
+from .pauses import Pause, course_pauses, paused_days_before
 
 #: How far past the course's shortest length the planner looks for a start, growing when a
 #: plan runs into the end of the loaded window.
@@ -44,6 +45,12 @@ class CourseState:
     #: Live appointments of the course (not cancelled), by start.
     appointments: list[Appointment]
     preferences: Preferences
+    #: The course's ended pauses, oldest first: its protocol's clock stood still in them.
+    pauses: list[Pause] = field(default_factory=list)
+
+    @property
+    def paused_days(self) -> int:
+        return sum(p.days for p in self.pauses)
 
     @property
     def by_key(self) -> dict[str, Appointment]:
@@ -85,23 +92,29 @@ def course_state(session: Session, course: Course) -> CourseState:
         tz=ZoneInfo(location.timezone),
         appointments=[a for a in course_appointments(session, course) if a.is_live],
         preferences=Preferences.from_json(course.preferences),
+        pauses=course_pauses(session, course),
     )
 
 
 def live_wanted(state: CourseState) -> Wanted:
-    """The sessions and pairs the course's live appointments stand for."""
+    """The sessions and pairs the course's live appointments stand for, and the days the
+    course stood paused before each."""
     sessions: dict[str, list[int]] = {}
     pairs: dict[str, set[int]] = {}
+    paused: dict[str, int] = {}
     pair_steps = {s.pairing.key: s.key for s in state.definition.steps if s.pairing is not None}
     step_keys = {s.key for s in state.definition.steps}
     for a in state.appointments:
         if a.step_key in step_keys and a.sequence is not None:
             sessions.setdefault(a.step_key, []).append(a.sequence)
+            days = paused_days_before(state.pauses, a.starts_at)
+            if days:
+                paused[f"{a.step_key}-{a.sequence}"] = days
     for a in state.appointments:
         step_key = pair_steps.get(a.step_key or "")
         if step_key is not None and a.sequence in sessions.get(step_key, []):
             pairs.setdefault(step_key, set()).add(a.sequence)  # type: ignore[arg-type]
-    return Wanted(sessions, pairs)
+    return Wanted(sessions, pairs, paused)
 
 
 def placement_of(appointment: Appointment) -> Placement:
@@ -184,8 +197,10 @@ def shape_of(
     definition: ProtocolDefinition,
     wanted: Wanted,
     relaxed: Iterable[tuple[str, int]] = (),
+    *,
+    across_pauses: bool = False,
 ) -> Shape:
-    return build_shape(definition, wanted, frozenset(relaxed))
+    return build_shape(definition, wanted, frozenset(relaxed), across_pauses=across_pauses)
 
 
 def element_appointments(shape: Shape, state: CourseState) -> dict[int, Appointment]:

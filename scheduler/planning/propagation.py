@@ -152,7 +152,7 @@ class Ranges:
         if isinstance(c, After):
             k = c.other
             extra = self.elements[k].seconds if c.anchor == "end" else 0
-            low, high = c.low, c.high
+            low, high = c.low, c.upper
             if low.elapsed:
                 self._up(j, lo[k] + extra + low.nominal_seconds, raised)
                 self._down(k, hi[j] - low.nominal_seconds - extra, lowered)
@@ -167,21 +167,25 @@ class Ranges:
                     self._down(j, high.add_epoch(hi[k] + extra, tz), lowered)
                     self._up(k, _back(high, lo[j], tz, -HOUR) - extra, raised)
         elif isinstance(c, Within):
+            if c.relaxed:
+                return
             f = c.first
-            self._down(j, c.span.add_epoch(hi[f], tz) - element.seconds, lowered)
-            self._up(f, _back(c.span, lo[j] + element.seconds, tz, -HOUR), raised)
+            self._down(j, c.length.add_epoch(hi[f], tz) - element.seconds, lowered)
+            self._up(f, _back(c.length, lo[j] + element.seconds, tz, -HOUR), raised)
         elif isinstance(c, InWeeks):
             f = c.first
-            day_f_lo = local_date(lo[f], tz)
-            day_f_hi = local_date(min(hi[f], self.horizon), tz)
+            # Days paused in between move the whole week grid later for this element.
+            shift = dt.timedelta(days=c.paused)
+            day_f_lo = local_date(lo[f], tz) + shift
+            day_f_hi = local_date(min(hi[f], self.horizon), tz) + shift
             self._up(j, midnight(day_f_lo + dt.timedelta(days=7 * (c.low - 1)), tz), raised)
-            day_j_hi = local_date(min(hi[j], self.horizon), tz)
+            day_j_hi = local_date(min(hi[j], self.horizon), tz) - shift
             back = day_j_hi - dt.timedelta(days=7 * (c.low - 1) - 1)
             self._down(f, midnight(back, tz) - 1, lowered)
             if c.high is not None:
                 ahead = day_f_hi + dt.timedelta(days=7 * c.high)
                 self._down(j, midnight(ahead, tz) - 1, lowered)
-                day_j_lo = local_date(lo[j], tz)
+                day_j_lo = local_date(lo[j], tz) - shift
                 self._up(f, midnight(day_j_lo - dt.timedelta(days=7 * c.high - 1), tz), raised)
         elif isinstance(c, SameDay):
             k = c.other

@@ -7,8 +7,8 @@ and the check of a plan read the same rule.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Protocol as TypingProtocol
 from zoneinfo import ZoneInfo
@@ -59,15 +59,41 @@ def _upper_slack(span: Span) -> int:
     return 0 if span.elapsed else HOUR
 
 
+def stretched(span: Span, days: int) -> Span:
+    """``span`` plus ``days`` local days: a limit measured on a clock that stood still for them."""
+    if days <= 0:
+        return span
+    if span.elapsed:
+        return Span(span.nominal_seconds / HOUR + 24 * days, "h")
+    return Span(span.nominal_seconds / DAY + days, "d")
+
+
+def _paused(days: int) -> str:
+    return f" (+{days} paused day{'s' if days != 1 else ''})" if days else ""
+
+
 @dataclass(frozen=True)
 class After:
-    """Start at least ``low`` (and at most ``high``) after another element's start or end."""
+    """Start at least ``low`` (and at most ``high``) after another element's start or end.
+
+    ``paused``: days the course stood paused between the two. The minimum is real time and
+    stays; the maximum counts on the course's clock, so it stretches by those days. A
+    ``relaxed`` maximum is dropped (a recorded exception).
+    """
 
     other: int
     anchor: str
     low: Span
     high: Span | None
     what: str = "after"
+    paused: int = 0
+    relaxed: bool = False
+    #: The maximum in force (derived once: the search reads it for every candidate).
+    upper: Span | None = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        upper = None if self.high is None or self.relaxed else stretched(self.high, self.paused)
+        object.__setattr__(self, "upper", upper)
 
     @property
     def refs(self) -> tuple[int, ...]:
@@ -80,7 +106,7 @@ class After:
 
     def window(self, placed, seconds, tz):  # type: ignore[no-untyped-def]
         a = self._anchor(placed)
-        hi = self.high.add_epoch(a, tz) if self.high is not None else None
+        hi = self.upper.add_epoch(a, tz) if self.upper is not None else None
         return self.low.add_epoch(a, tz), hi
 
     def day_ok(self, placed, day_start, tz):  # type: ignore[no-untyped-def]
@@ -96,9 +122,11 @@ class After:
     def describe(self, titles):  # type: ignore[no-untyped-def]
         point = "the end of" if self.anchor == "end" else ""
         other = f"{point} {titles[self.other]}".strip()
-        if self.high is None:
+        if self.high is None or self.relaxed:
             return f"at least {self.low.describe()} after {other}"
-        return f"{self.low.describe()} to {self.high.describe()} after {other}"
+        return (
+            f"{self.low.describe()} to {self.high.describe()}{_paused(self.paused)} after {other}"
+        )
 
 
 @dataclass(frozen=True)
@@ -135,48 +163,68 @@ class SameDay:
 
 @dataclass(frozen=True)
 class Within:
-    """End within ``span`` of the first session's start (a step's overall window)."""
+    """End within ``span`` of the first session's start (a step's overall window).
+
+    ``paused`` and ``relaxed`` as for ``After``: the window counts on the course's clock.
+    """
 
     first: int
     span: Span
+    paused: int = 0
+    relaxed: bool = False
+    #: The window in force (derived once).
+    length: Span = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "length", stretched(self.span, self.paused))
 
     @property
     def refs(self) -> tuple[int, ...]:
         return (self.first,)
 
-    def limit(self, placed: Sequence[Placement | None], tz: ZoneInfo) -> int:
+    def limit(self, placed: Sequence[Placement | None], tz: ZoneInfo) -> int | None:
+        if self.relaxed:
+            return None
         p = placed[self.first]
         assert p is not None
-        return self.span.add_epoch(p.start, tz)
+        return self.length.add_epoch(p.start, tz)
 
     def window(self, placed, seconds, tz):  # type: ignore[no-untyped-def]
-        return None, self.limit(placed, tz) - seconds
+        limit = self.limit(placed, tz)
+        return None, None if limit is None else limit - seconds
 
     def day_ok(self, placed, day_start, tz):  # type: ignore[no-untyped-def]
         return True
 
     def broken(self, start, end, placed, tz):  # type: ignore[no-untyped-def]
-        over = end - self.limit(placed, tz)
+        limit = self.limit(placed, tz)
+        over = 0 if limit is None else end - limit
         return f"ends {describe_length(over)} too late" if over > 0 else None
 
     def describe(self, titles):  # type: ignore[no-untyped-def]
-        return f"all within {self.span.describe()} of {titles[self.first]}"
+        if self.relaxed:
+            return f"within {self.span.describe()} of {titles[self.first]} (relaxed)"
+        span = f"{self.span.describe()}{_paused(self.paused)}"
+        return f"all within {span} of {titles[self.first]}"
 
 
-def course_week(first_day: int, day_start: int, tz: ZoneInfo) -> int:
-    """Course week (1-based) of a local day, week 1 starting on the step's first day."""
+def course_week(first_day: int, day_start: int, tz: ZoneInfo, paused: int = 0) -> int:
+    """Course week (1-based) of a local day, week 1 starting on the step's first day; the
+    ``paused`` days between them do not count (the course's clock stood still)."""
     a = local_date(first_day, tz)
     b = local_date(day_start, tz)
-    return (b - a).days // 7 + 1
+    return ((b - a).days - paused) // 7 + 1
 
 
 @dataclass(frozen=True)
 class InWeeks:
-    """Start in course weeks ``low``..``high`` counted from the step's first session."""
+    """Start in course weeks ``low``..``high`` counted from the step's first session, not
+    counting the ``paused`` days between that session and this one."""
 
     first: int
     low: int
     high: int | None
+    paused: int = 0
 
     @property
     def refs(self) -> tuple[int, ...]:
@@ -185,7 +233,7 @@ class InWeeks:
     def window(self, placed, seconds, tz):  # type: ignore[no-untyped-def]
         p = placed[self.first]
         assert p is not None
-        day0 = local_date(p.start, tz)
+        day0 = local_date(p.start, tz) + timedelta(days=self.paused)
         lo = midnight(day0 + timedelta(days=7 * (self.low - 1)), tz)
         hi = None
         if self.high is not None:
@@ -195,29 +243,33 @@ class InWeeks:
     def day_ok(self, placed, day_start, tz):  # type: ignore[no-untyped-def]
         p = placed[self.first]
         assert p is not None
-        week = course_week(p.start, day_start, tz)
+        week = course_week(p.start, day_start, tz, self.paused)
         return week >= self.low and (self.high is None or week <= self.high)
 
     def broken(self, start, end, placed, tz):  # type: ignore[no-untyped-def]
         p = placed[self.first]
         assert p is not None
-        week = course_week(p.start, start, tz)
+        week = course_week(p.start, start, tz, self.paused)
         if week < self.low or (self.high is not None and week > self.high):
             return f"is in week {week}"
         return None
 
     def describe(self, titles):  # type: ignore[no-untyped-def]
         weeks = f"weeks {self.low}-{self.high}" if self.high else f"week {self.low} or later"
-        return f"in {weeks} of the course (from {titles[self.first]})"
+        return f"in {weeks} of the course (from {titles[self.first]}{_paused(self.paused)})"
 
 
 @dataclass(frozen=True)
 class PerWeek:
-    """At most ``limit`` sessions of the step in one course week."""
+    """At most ``limit`` sessions of the step in one course week. Each session's week is
+    counted on the course's clock: ``paused`` (this session's) and ``peer_paused`` (each
+    peer's, empty: none) are the days paused between the first session and it."""
 
     first: int
     limit: int
     peers: tuple[int, ...]
+    paused: int = 0
+    peer_paused: tuple[int, ...] = ()
 
     @property
     def refs(self) -> tuple[int, ...]:
@@ -226,11 +278,12 @@ class PerWeek:
     def _count(self, placed: Sequence[Placement | None], day_start: int, tz: ZoneInfo) -> int:
         p = placed[self.first]
         assert p is not None
-        week = course_week(p.start, day_start, tz)
+        week = course_week(p.start, day_start, tz, self.paused)
+        shifts = self.peer_paused or (0,) * len(self.peers)
         count = 0
-        for peer in self.peers:
+        for peer, shift in zip(self.peers, shifts, strict=True):
             q = placed[peer]
-            if q is not None and course_week(p.start, q.start, tz) == week:
+            if q is not None and course_week(p.start, q.start, tz, shift) == week:
                 count += 1
         return count
 
@@ -304,6 +357,9 @@ class Wanted:
 
     sessions: dict[str, list[int]]
     pairs: dict[str, set[int]]
+    #: Days the course stood paused before each session since the course began, by element
+    #: key ("dosing-3"); absent: none. The protocol's clock stops while a course is paused.
+    paused: Mapping[str, int] = field(default_factory=dict)
 
 
 def wanted_for_new_course(
@@ -323,11 +379,19 @@ def build_shape(
     definition: ProtocolDefinition,
     wanted: Wanted,
     relaxed: frozenset[tuple[str, int]] = frozenset(),
+    *,
+    across_pauses: bool = False,
 ) -> Shape:
     """Elements in placement order: each step's sessions, then their pairs, step by step.
 
-    ``relaxed`` names sessions (step key, sequence) whose link to the sessions before them keeps
-    only its minimum spacing: a course resumed after a pause cannot keep a 7-day maximum.
+    A course's rules count on its own clock, which stops while the course is paused
+    (``wanted.paused``): phase weeks, the step's window and maximum gaps that span a pause
+    stretch by the days paused; minimum gaps are real time and stay.
+
+    ``relaxed`` names sessions (step key, sequence) whose maxima reaching back (the gap to the
+    session before, the step's window) are dropped: recorded clinical exceptions.
+    ``across_pauses`` drops every maximum that spans a pause, for a resume no plan could keep
+    them for (it records each one it then exceeds).
     """
     elements: list[Element] = []
     last_of_step: dict[str, int] = {}
@@ -335,7 +399,9 @@ def build_shape(
         sequences = sorted(set(wanted.sessions.get(step.key, [])))
         if not sequences:
             continue
-        indices = _add_sessions(step, sequences, elements, last_of_step, relaxed)
+        indices = _add_sessions(
+            step, sequences, elements, last_of_step, relaxed, wanted.paused, across_pauses
+        )
         pair_sequences = wanted.pairs.get(step.key, set())
         if step.pairing is not None:
             for sequence, session_index in zip(sequences, indices, strict=True):
@@ -351,49 +417,85 @@ def _add_sessions(
     elements: list[Element],
     last_of_step: dict[str, int],
     relaxed: frozenset[tuple[str, int]],
+    paused: Mapping[str, int],
+    across_pauses: bool,
 ) -> list[int]:
     indices: list[int] = []
     first_index: int | None = None
-    restarted = False
     for position, sequence in enumerate(sequences):
         index = len(elements)
-        constraints: list[Constraint] = []
+        key = f"{step.key}-{sequence}"
         loose = (step.key, sequence) in relaxed
-        restarted = restarted or (loose and position > 0)
+
+        constraints: list[Constraint] = []
         if position == 0:
             for prerequisite in step.after:
                 if prerequisite.step in last_of_step:
+                    other = last_of_step[prerequisite.step]
+                    days = _paused_between(paused, elements[other].key, key)
                     constraints.append(
                         After(
-                            last_of_step[prerequisite.step],
+                            other,
                             "end",
                             prerequisite.min_gap,
-                            None if loose else prerequisite.max_gap,
+                            prerequisite.max_gap,
+                            paused=days,
+                            relaxed=loose or (across_pauses and days > 0),
                         )
                     )
         else:
+            assert first_index is not None
             previous = indices[-1]
-            _, phase = step.phase_for(sequence)
+            phase_index, phase = step.phase_for(sequence)
             low = phase.min_gap or Span.minutes(step.minutes)
-            constraints.append(After(previous, "start", low, None if loose else phase.max_gap))
-            anchor_ok = first_index is not None and not restarted
-            if step.window is not None and anchor_ok:
-                constraints.append(Within(first_index, step.window))  # type: ignore[arg-type]
-            if anchor_ok and sequences[0] == 1:
+            gap = _paused_between(paused, elements[previous].key, key)
+            constraints.append(
+                After(
+                    previous,
+                    "start",
+                    low,
+                    phase.max_gap,
+                    paused=gap,
+                    relaxed=loose or (across_pauses and gap > 0),
+                )
+            )
+            shift = _paused_between(paused, elements[first_index].key, key)
+            if step.window is not None:
+                constraints.append(
+                    Within(
+                        first_index,
+                        step.window,
+                        paused=shift,
+                        relaxed=loose or (across_pauses and shift > 0),
+                    )
+                )
+            # Weeks count from session 1: without it in the shape there is nothing to count from.
+            if sequences[0] == 1:
                 if phase.weeks_from is not None:
                     constraints.append(
-                        InWeeks(first_index, phase.weeks_from, phase.weeks_to)  # type: ignore[arg-type]
+                        InWeeks(first_index, phase.weeks_from, phase.weeks_to, shift)
                     )
                 if phase.per_week is not None:
-                    phase_index, _ = step.phase_for(sequence)
                     begin = step.phase_start(phase_index)
                     peers = tuple(i for s, i in zip(sequences, indices, strict=False) if s >= begin)
                     if peers:
-                        constraints.append(PerWeek(first_index, phase.per_week, peers))  # type: ignore[arg-type]
+                        first_key = elements[first_index].key
+                        peer_paused = tuple(
+                            _paused_between(paused, first_key, elements[i].key) for i in peers
+                        )
+                        constraints.append(
+                            PerWeek(
+                                first_index,
+                                phase.per_week,
+                                peers,
+                                shift,
+                                peer_paused if any(peer_paused) else (),
+                            )
+                        )
         elements.append(
             Element(
                 index=index,
-                key=f"{step.key}-{sequence}",
+                key=key,
                 step_key=step.key,
                 kind=step.kind,
                 sequence=sequence,
@@ -411,6 +513,39 @@ def _add_sessions(
         if first_index is None:
             first_index = index
     return indices
+
+
+def _paused_between(paused: Mapping[str, int], earlier: str, later: str) -> int:
+    """Days the course stood paused between two of its sessions (element keys)."""
+    return max(paused.get(later, 0) - paused.get(earlier, 0), 0)
+
+
+def pause_exceptions(
+    shape: Shape, placements: Sequence[Placement | None], tz: ZoneInfo
+) -> list[tuple[int, str, str]]:
+    """(element index, rule, message) for each maximum a placed element keeps only because it
+    was stretched by a pause or relaxed: in real time, the protocol's limit is exceeded.
+    ``rule`` is ``max_gap`` or ``window``."""
+    found: list[tuple[int, str, str]] = []
+    titles = shape.titles
+    for element in shape.elements:
+        p = placements[element.index]
+        if p is None:
+            continue
+        for c in element.constraints:
+            if not isinstance(c, After | Within) or not (c.paused or c.relaxed):
+                continue
+            if any(placements[r] is None for r in c.refs):
+                continue
+            if c.broken(p.start, p.end, placements, tz):
+                continue  # broken as it stands: not a pause's doing
+            strict = replace(c, paused=0, relaxed=False)
+            broken = strict.broken(p.start, p.end, placements, tz)
+            if broken:
+                rule = "max_gap" if isinstance(c, After) else "window"
+                message = f"{element.title} must be {strict.describe(titles)}; it {broken}"
+                found.append((element.index, rule, message))
+    return found
 
 
 def _add_pairing(step: Step, sequence: int, session_index: int, elements: list[Element]) -> None:
@@ -490,6 +625,8 @@ __all__ = [
     "Within",
     "build_shape",
     "min_separations",
+    "pause_exceptions",
+    "stretched",
     "tails",
     "wanted_for_new_course",
 ]
