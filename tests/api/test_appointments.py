@@ -184,8 +184,12 @@ def test_reschedule_keeps_the_uid_and_bumps_the_revision(api, clinic, make, at, 
 
 
 def test_reschedule_into_a_conflict_changes_nothing(api, clinic, make, at):
-    make.appointment(clinic, start=make.local(clinic.location, TOMORROW, 9))
-    later = make.appointment(clinic, start=make.local(clinic.location, TOMORROW, 13))
+    # Evaluations: two doses of one patient that day would break the dosing interval anyway.
+    evaluation = AppointmentKind.EVALUATION
+    make.appointment(clinic, kind=evaluation, start=make.local(clinic.location, TOMORROW, 9))
+    later = make.appointment(
+        clinic, kind=evaluation, start=make.local(clinic.location, TOMORROW, 13)
+    )
     response = api.patch(f"/api/appointments/{later.id}", json={"starts_at": at(10)})
     assert response.status_code == 409 and response.json["rule"] == "overlap"
     again = api.get(f"/api/appointments/{later.id}").json
@@ -240,7 +244,9 @@ def test_check_in_only_on_the_day_and_no_show_only_after_the_start(app, api, cli
     tomorrow = make.appointment(clinic, start=make.local(clinic.location, TOMORROW, 9))
     early = api.post(f"/api/appointments/{tomorrow.id}/check-in")
     assert early.status_code == 409 and early.json["rule"] == "check_in_day"
-    today = make.appointment(clinic, start=make.local(clinic.location, now.date(), 9))
+    today = make.appointment(
+        clinic, kind=AppointmentKind.EVALUATION, start=make.local(clinic.location, now.date(), 9)
+    )
     too_soon = api.post(f"/api/appointments/{today.id}/no-show")
     assert too_soon.status_code == 409 and too_soon.json["rule"] == "no_show_time"
     app.config["CLOCK"] = lambda: today.starts_at + dt.timedelta(minutes=20)
