@@ -41,12 +41,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_listeners(app: Flask) -> None:
     """Subsystems that follow ``scheduler.signals``. Listeners run in the order they first
-    connect: reminders before feeds."""
+    connect: reminders before feeds; the needs-attention flags only note what to judge at
+    commit."""
     from .feeds import init_app as init_feed_invalidation
+    from .integrity import init_app as init_integrity
     from .reminders import init_app as init_reminders
 
     init_reminders(app)
     init_feed_invalidation(app)
+    init_integrity(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -9,6 +9,7 @@ from .audit import Action
 from .auth.accounts import upsert_user
 from .db import db, utcnow, write_transaction
 from .errors import DomainError
+from .integrity.cli import check_schedule_command
 from .protocols.cli import seed_protocols_command
 from .reminders.worker import worker_command
 from .serve import serve_command
@@ -94,3 +95,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(seed_protocols_command)
+    app.cli.add_command(check_schedule_command)

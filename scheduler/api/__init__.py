@@ -12,7 +12,9 @@ from marshmallow import RAISE
 from ..extensions import csrf
 from . import (
     appointments,
+    attention,
     course_moves,
+    course_rebook,
     courses,
     feeds,
     locations,
@@ -84,4 +86,6 @@ def blueprints() -> list:  # type: ignore[type-arg]
         protocols.blp,
         courses.blp,
         course_moves.blp,
+        course_rebook.blp,
+        attention.blp,
     ]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..auth.permissions import can_manage_clinic, require
 from ..clinic.locations import create_location, delete_location, update_location
 from ..db import db, write_transaction
+from ..integrity.impact import guarded_change, on_conflict_choice
 from ..models import Location
 from .access import action, get_or_404
 from .auth import current_actor
@@ -62,7 +63,11 @@ class LocationById(MethodView):
         require(can_manage_clinic(current_actor()), "manage locations")
         with write_transaction(db.session):
             location = get_or_404(Location, location_id, "location")
-            update_location(db.session, action("location.update"), location, data)
+            act = action("location.update")
+            choice = on_conflict_choice(data.pop("on_conflict", None))
+            guarded_change(
+                db.session, act, choice, lambda: update_location(db.session, act, location, data)
+            )
         return location
 
     @blp.response(204)

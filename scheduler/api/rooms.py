@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..auth.permissions import can_manage_clinic, require
 from ..clinic.rooms import create_room, delete_room, update_room
 from ..db import db, write_transaction
+from ..integrity.impact import guarded_change, on_conflict_choice
 from ..models import Room
 from .access import action, get_or_404
 from .auth import current_actor
@@ -68,7 +69,11 @@ class RoomById(MethodView):
         require(can_manage_clinic(current_actor()), "manage rooms")
         with write_transaction(db.session):
             room = get_or_404(Room, room_id, "room")
-            update_room(db.session, action("room.update"), room, data)
+            act = action("room.update")
+            choice = on_conflict_choice(data.pop("on_conflict", None))
+            guarded_change(
+                db.session, act, choice, lambda: update_room(db.session, act, room, data)
+            )
         return room
 
     @blp.response(204)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..auth.permissions import can_manage_clinic, require
 from ..clinic.staff import create_staff, delete_staff, update_staff
 from ..db import db, write_transaction
+from ..integrity.impact import guarded_change, on_conflict_choice
 from ..models import StaffMember, StaffRole, WorkingHours
 from .access import action, get_or_404
 from .auth import current_actor
@@ -81,7 +82,11 @@ class StaffById(MethodView):
         require(can_manage_clinic(current_actor()), "manage staff")
         with write_transaction(db.session):
             member = get_or_404(StaffMember, staff_id, "staff member")
-            update_staff(db.session, action("staff.update"), member, data)
+            act = action("staff.update")
+            choice = on_conflict_choice(data.pop("on_conflict", None))
+            guarded_change(
+                db.session, act, choice, lambda: update_staff(db.session, act, member, data)
+            )
         return member
 
     @blp.response(204)

@@ -20,6 +20,7 @@ from ..booking.changes import AppointmentChange, publish
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import (
     Appointment,
+    AppointmentKind,
     Course,
     CourseStatus,
     Location,
@@ -41,6 +42,14 @@ from ..planning import (
     wanted_for_new_course,
 )
 from ..protocols import ProtocolDefinition, current_version, definition_of, get_protocol
+from .others import (
+    OtherCourse,
+    has_override,
+    lock_patient,
+    not_before,
+    other_dosing_courses,
+    refuse_interleaving,
+)
 from .preconditions import recorded_overrides, require_preconditions
 from .state import Request, run_planner
 
@@ -68,6 +77,8 @@ class NewCourse:
     earliest: dt.datetime
     #: Admin exceptions to a rule, each {"rule", "reason"}; recorded on the course when booked.
     overrides: list[dict[str, Any]] = field(default_factory=list)
+    #: The patient's other active or paused dosing courses (``others.py``), once planned.
+    other_courses: list[OtherCourse] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -140,7 +151,13 @@ def course_shape(request: NewCourse) -> Shape:
 
 
 def plan_new_course(session: Session, request: NewCourse) -> Plan:
-    """A proposal for the whole course; writes nothing."""
+    """A proposal for the whole course, after the patient's other dosing courses; writes
+    nothing."""
+    request.other_courses = other_dosing_courses(session, request.patient_id)
+    earliest = request.earliest
+    after = not_before(request.other_courses)
+    if after is not None and not has_override(None, request.overrides):
+        earliest = max(earliest, after)
     return run_planner(
         session,
         location_id=request.location_id,
@@ -148,7 +165,7 @@ def plan_new_course(session: Session, request: NewCourse) -> Plan:
         request=Request(
             shape=course_shape(request),
             preferences=request.preferences,
-            earliest=request.earliest,
+            earliest=earliest,
         ),
     )
 
@@ -211,6 +228,13 @@ def book_course(
             rule="no_plan",
             details={"failing": plan.failure.key},
         )
+    lock_patient(session, request.patient_id)
+    if not has_override(None, request.overrides):
+        doses = [
+            (a.starts_at, a.ends_at) for a in plan.appointments if a.kind == AppointmentKind.DOSING
+        ]
+        others = other_dosing_courses(session, request.patient_id)
+        refuse_interleaving(others, doses, "This course", new_course=True)
     course = Course(
         patient_id=request.patient_id,
         location_id=request.location_id,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..booking.dosing import dosing_interval
 from ..errors import NotFound
 from ..models import LIVE_STATUSES, Appointment, Course, Location, ProtocolVersion
 from ..planning import (
@@ -170,6 +171,7 @@ def run_planner(session: Session, *, location_id: int, patient_id: int, request:
             room_kinds=kinds,
             roles=roles,
             exclude_appointments=request.own_appointments,
+            dose_margin=dosing_interval() / 2,
         )
         problem = Problem(
             shape=shape,

@@ -51,7 +51,11 @@ def test_room_with_appointments_is_deactivated_not_deleted(api, clinic, make):
     other = make.location(name="Elsewhere")
     moved = api.patch(f"/api/rooms/{clinic.chair.id}", json={"location_id": other.id})
     assert moved.status_code == 409
+    # Its booked session would be left in a room out of service: refused, listing it, unless
+    # the admin chooses to flag (or re-plan) it.
     off = api.patch(f"/api/rooms/{clinic.chair.id}", json={"active": False})
+    assert off.status_code == 409 and off.json["rule"] == "impact"
+    off = api.patch(f"/api/rooms/{clinic.chair.id}", json={"active": False, "on_conflict": "flag"})
     assert off.status_code == 200 and off.json["active"] is False
     assert api.get("/api/rooms?active=false").json[0]["id"] == clinic.chair.id
 

@@ -108,7 +108,12 @@ def test_staff_with_appointments_is_deactivated_and_their_tokens_stop(api, clini
     make.appointment(clinic)
     response = api.delete(f"/api/staff/{clinic.clinician.id}")
     assert response.status_code == 409 and response.json["rule"] == "in_use"
-    assert api.patch(f"/api/staff/{clinic.clinician.id}", json={"active": False}).status_code == 200
+    off = api.patch(f"/api/staff/{clinic.clinician.id}", json={"active": False})
+    assert off.status_code == 409 and off.json["sessions"][0]["rule"] == "staff_role"
+    off = api.patch(
+        f"/api/staff/{clinic.clinician.id}", json={"active": False, "on_conflict": "flag"}
+    )
+    assert off.status_code == 200
     assert api.get("/api/auth/me", role="clinician").status_code == 401
     sign_in = {"email": clinic.clinician.email, "password": PASSWORD}
     assert api.post("/api/auth/token", role=None, json=sign_in).status_code == 401

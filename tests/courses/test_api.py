@@ -117,9 +117,10 @@ def test_booking_is_all_or_nothing(api, course_clinic, session, make):
     before = session.scalar(select(func.count()).select_from(Appointment))
     response = api.post("/api/courses", WHO, json=_body(course_clinic, "IV", appointments=items))
     assert response.status_code == 409
-    assert response.json["rule"] == "overlap"
-    assert response.json["message"].startswith("evaluation 1 of 1: Double booking:")
-    assert response.json["conflicts"]
+    # The patient's first course now stands in the way as a whole, named with its id.
+    assert response.json["rule"] == "other_course"
+    assert "would interleave with the patient's course" in response.json["message"]
+    assert response.json["other_courses"]
     assert session.scalar(select(func.count()).select_from(Appointment)) == before
 
 

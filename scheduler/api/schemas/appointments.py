@@ -32,6 +32,17 @@ def note_visible(appointment: Appointment) -> bool:
     return cache[appointment.patient_id]
 
 
+def needs_attention(appointment: Appointment) -> dict[str, str] | None:
+    if appointment.attention_rule is None:
+        return None
+    since = appointment.attention_since
+    return {
+        "rule": appointment.attention_rule,
+        "message": appointment.attention_message or "",
+        "since": since.isoformat() if since else "",
+    }
+
+
 class ParticipantSchema(Schema):
     staff_id = Id(required=True)
     name = fields.Function(lambda p: p.staff.name, dump_only=True)
@@ -71,6 +82,16 @@ class AppointmentSchema(Schema):
         lambda a: a.internal_note if note_visible(a) else None,
         allow_none=True,
         metadata={"type": "string", "description": "Staff-only; null when not yours to see"},
+    )
+    needs_attention = fields.Function(
+        needs_attention,
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "description": "Null, or the rule this session now breaks (`rule`, `message`, "
+            "`since`): a change after booking (a closure, time off, a cancelled pair) that the "
+            "front desk must resolve; see GET /api/attention",
+        },
     )
 
 

@@ -203,3 +203,17 @@ class PageQuerySchema(Schema):
 
     page = BoundedInt(1, 1_000_000, strict=False, load_default=1)
     page_size = BoundedInt(1, MAX_PAGE_SIZE, strict=False, load_default=50)
+
+
+class ImpactChoiceSchema(Schema):
+    """A change of clinic data that would break booked sessions: what to do about them."""
+
+    on_conflict = fields.String(
+        load_only=True,
+        validate=validate.OneOf(["refuse", "replan", "flag"]),
+        metadata={
+            "description": "When the change would break booked sessions: refuse (default, 409 "
+            "listing them), replan (each with its pair, atomically), or flag (save and list "
+            "them as needing attention)"
+        },
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from .common import Day, Flag, Id, LocalTime, Text, Timezone, Weekday
+from .common import Day, Flag, Id, ImpactChoiceSchema, LocalTime, Text, Timezone, Weekday
 
 
 class OpeningHoursSchema(Schema):
@@ -41,5 +41,5 @@ class LocationSchema(Schema):
     )
 
 
-class LocationUpdateSchema(LocationSchema):
+class LocationUpdateSchema(LocationSchema, ImpactChoiceSchema):
     """Any subset of the fields (see ``updatable``); a list replaces the stored one."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ...models import RoomKind
-from .common import Flag, Id, Text
+from .common import Flag, Id, ImpactChoiceSchema, Text
 
 
 class RoomSchema(Schema):
@@ -23,7 +23,7 @@ class RoomSchema(Schema):
     )
 
 
-class RoomUpdateSchema(RoomSchema):
+class RoomUpdateSchema(RoomSchema, ImpactChoiceSchema):
     pass
 
 

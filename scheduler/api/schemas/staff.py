@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from ...models import Role
-from .common import Email, Flag, Id, Instant, LocalTime, Text, Weekday
+from .common import Email, Flag, Id, ImpactChoiceSchema, Instant, LocalTime, Text, Weekday
 
 
 class WorkingHoursSchema(Schema):
@@ -57,7 +57,7 @@ class StaffSchema(Schema):
     )
 
 
-class StaffUpdateSchema(StaffSchema):
+class StaffUpdateSchema(StaffSchema, ImpactChoiceSchema):
     pass
 
 
