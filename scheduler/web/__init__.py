@@ -7,7 +7,17 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Registers the page blueprints."""
-    from . import appointments, auth, courses, front_desk, layout, login, patients, schedule
+    from . import (
+        appointments,
+        attention,
+        auth,
+        courses,
+        front_desk,
+        layout,
+        login,
+        patients,
+        schedule,
+    )
     from .admin import bp as admin_bp
 
     login.init_app(app)
@@ -15,6 +25,7 @@ def init_app(app: Flask) -> None:
     for blueprint in (
         auth.bp,
         front_desk.bp,
+        attention.bp,
         schedule.bp,
         patients.bp,
         courses.bp,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -167,6 +168,16 @@ def move(appointment_id: int) -> str | tuple[str, int]:
 
 
 def move_preview_page(appointment: Appointment, preview: MovePreview) -> str:
+    return render_template(
+        "appointments/move_preview.html",
+        a=appointment,
+        changes=preview_changes(preview),
+        plan_json=preview.token(current_app.config["SECRET_KEY"]),
+    )
+
+
+def preview_changes(preview: MovePreview) -> list[dict[str, Any]]:
+    """Each previewed move as the preview pages show it (also the needs-attention re-plan)."""
     ids = [m.appointment_id for m in preview.moves]
     entries = {
         e.appointment.id: e
@@ -189,7 +200,7 @@ def move_preview_page(appointment: Appointment, preview: MovePreview) -> str:
         ).all()
     )
     reasons = {"pair": "its integration session follows", "spacing": "keeps the protocol's spacing"}
-    changes = [
+    return [
         {
             "appointment": entries[m.appointment_id].appointment,
             "progress": entries[m.appointment_id].progress,
@@ -204,12 +215,6 @@ def move_preview_page(appointment: Appointment, preview: MovePreview) -> str:
         }
         for m in preview.moves
     ]
-    return render_template(
-        "appointments/move_preview.html",
-        a=appointment,
-        changes=changes,
-        plan_json=preview.token(current_app.config["SECRET_KEY"]),
-    )
 
 
 @bp.post("/<int:appointment_id>/move/apply")

@@ -11,9 +11,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from ..auth import permissions
 from ..clock import now
+from ..db import db
+from ..integrity.check import OPEN
+from ..models import Appointment
 from .forms.auth import ActionForm
 from .login import current_staff
 
@@ -24,6 +28,10 @@ class NavItem:
     url: str
     #: The endpoints (or endpoint prefixes ending in ".") under which the item is current.
     active_for: tuple[str, ...]
+    #: A count shown next to the label when above zero, and what it counts (a noun, for
+    #: screen readers).
+    count: int = 0
+    counted: str = ""
 
     @property
     def current(self) -> bool:
@@ -41,6 +49,15 @@ def navigation() -> list[NavItem]:
     items: list[NavItem] = []
     if permissions.can_book(actor):
         items.append(NavItem("Day view", url_for("front_desk.day"), ("front_desk.",)))
+        items.append(
+            NavItem(
+                "Needs attention",
+                url_for("needs_attention.index"),
+                ("needs_attention.",),
+                count=attention_count(),
+                counted="session",
+            )
+        )
     if permissions.has_schedule(actor):
         items.append(NavItem("My day", url_for("schedule.day"), ("schedule.day",)))
         items.append(NavItem("My week", url_for("schedule.week"), ("schedule.week",)))
@@ -50,6 +67,15 @@ def navigation() -> list[NavItem]:
     if permissions.can_manage_clinic(actor):
         items.append(NavItem("Admin", url_for("admin.dashboard"), ("admin.",)))
     return items
+
+
+def attention_count() -> int:
+    """Open sessions flagged as needing attention: one COUNT on every page, so it leans on the
+    index over ``attention_rule`` (flags are few; most rows are NULL there)."""
+    statement = select(func.count(Appointment.id)).where(
+        Appointment.attention_rule.is_not(None), Appointment.status.in_(OPEN)
+    )
+    return db.session.scalar(statement) or 0
 
 
 def admin_navigation() -> list[NavItem]:
@@ -79,6 +105,32 @@ def local(value: dt.datetime | None, zone: str | ZoneInfo, fmt: str = "%a %d %b 
 
 #: Values that are abbreviations, not words (protocol routes).
 ABBREVIATIONS = {"iv": "IV", "im": "IM", "intranasal_esketamine": "Intranasal esketamine"}
+
+
+#: A rule a flagged session breaks, in a few words for a badge (``integrity.check`` names them).
+RULE_WORDS = {
+    "closure": "Clinic closed",
+    "time_off": "Staff time off",
+    "opening_hours": "Outside opening hours",
+    "working_hours": "Outside working hours",
+    "room": "Room not suitable",
+    "staff_role": "Staff role missing",
+    "overlap": "Double booking",
+    "dosing_interval": "Doses too close",
+    "other_course": "Among another course",
+    "prerequisite": "Earlier session cancelled",
+    "pair_missing": "Pair missing",
+    "protocol": "Protocol spacing",
+    "precondition": "Precondition missing",
+}
+
+
+def rule_words(rule: str | None) -> str:
+    """``time_off`` → ``Staff time off``; ``precondition:rems_enrollment`` → its family's words."""
+    if not rule:
+        return ""
+    family = rule.split(":", 1)[0]
+    return RULE_WORDS.get(family) or label(family)
 
 
 def number(value: float) -> str:
@@ -118,3 +170,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(minutes, "minutes")
     app.add_template_filter(number, "number")
+    app.add_template_filter(rule_words, "rule_words")

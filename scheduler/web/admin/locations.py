@@ -25,6 +25,7 @@ from ..forms.fields import saved, show_domain_errors
 from ..login import allowed, current_staff
 from ..params import MAX_ID
 from .blueprint import bp
+from .impact import saved_message
 
 ADMIN = permissions.can_manage_clinic
 WHAT = "manage locations and rooms"
@@ -120,7 +121,7 @@ def location(location_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit() and change(
         location, form, form.data_for_domain(), "location.update"
     ):
-        flash("Location saved.", "success")
+        flash(saved_message("Location saved.", form), "success")
         return redirect(url_for("admin.location", location_id=location.id))
     return location_page(location, form=form, status=422)
 
@@ -137,7 +138,7 @@ def location_hours(location_id: int) -> Response | tuple[str, int]:
             ]
         }
         if change(location, hours, data, "location.hours"):
-            flash("Opening hours saved.", "success")
+            flash(saved_message("Opening hours saved.", hours), "success")
             return redirect(url_for("admin.location", location_id=location.id) + "#hours")
     return location_page(location, hours=hours, status=422)
 
@@ -161,7 +162,7 @@ def closure_add(location_id: int) -> Response | tuple[str, int]:
             "reason": (form.reason.data or "").strip(),
         }
         if change(location, form, {"closures": [*closures_of(location), new]}, "closure.add"):
-            flash("Closure added.", "success")
+            flash(saved_message("Closure added.", form), "success")
             return redirect(url_for("admin.location", location_id=location.id) + "#closures")
     return location_page(location, closure=form, status=422)
 
@@ -187,8 +188,10 @@ def closure_delete(location_id: int, closure_id: int) -> Response:
 
 
 def change(location: Location, form: Any, data: dict[str, Any], name: str) -> bool:
-    """Apply ``data`` through the domain; on a refusal, show why on ``form``."""
-    return saved(form, lambda session: update_location(session, action(name), location, data))
+    """Apply ``data`` through the domain, showing its impact on booked sessions first; on a
+    refusal, show why on ``form``."""
+    act = action(name)
+    return saved(form, lambda session: update_location(session, act, location, data), guard=act)
 
 
 @bp.post("/locations/<int:location_id>/rooms")
@@ -215,15 +218,15 @@ def room(room_id: int) -> Response | tuple[str, int]:
     if room is None:
         raise NotFound("No such room")
     form = RoomForm(obj=room) if request.method == "GET" else RoomForm()
+    act = action("room.update")
     if request.method == "GET":
         form.kind.data = room.kind.value
     elif form.validate_on_submit() and saved(
         form,
-        lambda session: update_room(
-            session, action("room.update"), room, form.data_for_domain(room.location_id)
-        ),
+        lambda session: update_room(session, act, room, form.data_for_domain(room.location_id)),
+        guard=act,
     ):
-        flash("Room saved.", "success")
+        flash(saved_message("Room saved.", form), "success")
         return redirect(url_for("admin.location", location_id=room.location_id) + "#rooms")
     status = 422 if request.method == "POST" else 200
     return render_template("admin/room.html", room=room, form=form), status

@@ -27,6 +27,7 @@ from ..front_desk import home_location_id
 from ..login import allowed, current_staff
 from ..params import MAX_ID
 from .blueprint import bp
+from .impact import saved_message
 
 ADMIN = permissions.can_manage_clinic
 WHAT = "manage staff"
@@ -136,7 +137,7 @@ def staff_member(staff_id: int) -> Response | tuple[str, int]:
         return member_page(member)
     form = StaffForm()
     if form.validate_on_submit() and change(member, form, form.data_for_domain(), "staff.update"):
-        flash("Staff member saved.", "success")
+        flash(saved_message("Staff member saved.", form), "success")
         return redirect(url_for("admin.staff_member", staff_id=member.id))
     return member_page(member, form=form, status=422)
 
@@ -158,7 +159,7 @@ def working_hours(staff_id: int, location_id: int) -> Response | tuple[str, int]
             for d, a, b in form.intervals()
         ]
         if change(member, form, {"working_hours": others + mine}, "staff.hours"):
-            flash("Working hours saved.", "success")
+            flash(saved_message("Working hours saved.", form), "success")
             return redirect(url_for("admin.staff_member", staff_id=member.id) + "#hours")
     return member_page(member, hours=form, status=422)
 
@@ -186,7 +187,7 @@ def time_off_add(staff_id: int) -> Response | tuple[str, int]:
         }
         new = {k: v.astimezone(dt.UTC) if isinstance(v, dt.datetime) else v for k, v in new.items()}
         if change(member, form, {"time_off": [*time_off_items(member), new]}, "staff.time_off"):
-            flash("Time off added.", "success")
+            flash(saved_message("Time off added.", form), "success")
             return redirect(url_for("admin.staff_member", staff_id=member.id) + "#time-off")
     return member_page(member, time_off=form, status=422)
 
@@ -212,5 +213,7 @@ def time_off_delete(staff_id: int, time_off_id: int) -> Response:
 
 
 def change(member: StaffMember, form: Any, data: dict[str, Any], name: str) -> bool:
-    """Apply ``data`` through the domain; on a refusal, show why on ``form``."""
-    return saved(form, lambda session: update_staff(session, action(name), member, data))
+    """Apply ``data`` through the domain, showing its impact on booked sessions first; on a
+    refusal, show why on ``form``."""
+    act = action(name)
+    return saved(form, lambda session: update_staff(session, act, member, data), guard=act)

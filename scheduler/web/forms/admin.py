@@ -29,6 +29,20 @@ from ...models import Role, RoomKind
 from .fields import choices, email_address, no_nul
 from .patients import zone_choices
 
+ON_CONFLICT_CHOICES = [
+    ("", "Show me what it breaks"),
+    ("replan", "Save and re-plan them"),
+    ("flag", "Save and flag them for the front desk"),
+]
+
+
+class ImpactChoice:
+    """A form whose change of clinic data may break booked sessions: the impact panel's
+    buttons send ``on_conflict`` with the same form (empty: refuse and list them)."""
+
+    on_conflict = SelectField(choices=choices(ON_CONFLICT_CHOICES), default="")
+
+
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -37,7 +51,7 @@ class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     option_widget = CheckboxInput()
 
 
-class LocationForm(FlaskForm):  # type: ignore[misc]
+class LocationForm(ImpactChoice, FlaskForm):  # type: ignore[misc]
     name = StringField("Name", validators=[DataRequired(), Length(max=120), no_nul])
     timezone = SelectField("Time zone", choices=zone_choices, validators=[DataRequired()])
     address = StringField("Address", validators=[Length(max=300), no_nul])
@@ -69,7 +83,7 @@ class DayHours(Form):  # type: ignore[misc]
     ends = TimeField("Until", validators=[Optional(), ends_after_start])
 
 
-class WeekHoursForm(FlaskForm):  # type: ignore[misc]
+class WeekHoursForm(ImpactChoice, FlaskForm):  # type: ignore[misc]
     days = FieldList(FormField(DayHours), min_entries=7, max_entries=7)
 
     def fill(self, intervals: dict[int, tuple[dt.time, dt.time]]) -> None:
@@ -90,7 +104,7 @@ class StaffHoursForm(WeekHoursForm):
     location_id = SelectField("Location", coerce=int, validators=[DataRequired()])
 
 
-class ClosureForm(FlaskForm):  # type: ignore[misc]
+class ClosureForm(ImpactChoice, FlaskForm):  # type: ignore[misc]
     starts_on = DateField("First day", validators=[DataRequired()])
     ends_on = DateField("Last day", validators=[DataRequired()])
     reason = StringField("Reason", validators=[Length(max=200), no_nul])
@@ -103,7 +117,7 @@ class ClosureForm(FlaskForm):  # type: ignore[misc]
 ROOM_KIND_CHOICES = [(k.value, k.value.replace("_", " ").capitalize()) for k in RoomKind]
 
 
-class RoomForm(FlaskForm):  # type: ignore[misc]
+class RoomForm(ImpactChoice, FlaskForm):  # type: ignore[misc]
     name = StringField("Name", validators=[DataRequired(), Length(max=120), no_nul])
     kind = SelectField("Kind", choices=choices(ROOM_KIND_CHOICES), validators=[DataRequired()])
     video_url = URLField(
@@ -126,7 +140,7 @@ class RoomForm(FlaskForm):  # type: ignore[misc]
 ROLE_CHOICES = [(r.value, r.value.replace("_", " ").capitalize()) for r in Role]
 
 
-class StaffForm(FlaskForm):  # type: ignore[misc]
+class StaffForm(ImpactChoice, FlaskForm):  # type: ignore[misc]
     name = StringField("Name", validators=[DataRequired(), Length(max=120), no_nul])
     email = EmailField(
         "E-mail (sign-in)", validators=[DataRequired(), Length(max=254), email_address(), no_nul]
@@ -154,7 +168,7 @@ class StaffForm(FlaskForm):  # type: ignore[misc]
         return data
 
 
-class TimeOffForm(FlaskForm):  # type: ignore[misc]
+class TimeOffForm(ImpactChoice, FlaskForm):  # type: ignore[misc]
     starts_on = DateField("From (first day)", validators=[DataRequired()])
     ends_on = DateField("Until (last day)", validators=[DataRequired()])
     reason = StringField("Reason", validators=[Length(max=200), no_nul])
