@@ -14,10 +14,17 @@ from sqlalchemy.orm import Session
 from ..audit import Action, record
 from ..booking import cancel_appointment
 from ..errors import Conflict, ValidationFailed
-from ..models import Appointment, AppointmentStatus, Course, CourseStatus
+from ..models import Appointment, AppointmentKind, AppointmentStatus, Course, CourseStatus
 from ..planning import Plan, Wanted
 from ..planning.shape import pause_exceptions
 from .booking import book_plan
+from .others import (
+    has_override,
+    lock_patient,
+    not_before,
+    other_dosing_courses,
+    refuse_interleaving,
+)
 from .pauses import PAUSE, RESUME, Pause, paused_since
 from .state import (
     CourseState,
@@ -194,10 +201,11 @@ def extend_course(
     sessions: int,
     earliest: dt.datetime | None = None,
 ) -> tuple[Plan, list[Appointment]]:
-    """Book ``sessions`` more sessions (with their pairs) of the protocol's open-ended step."""
+    """Book ``sessions`` more sessions (with their pairs) of the protocol's open-ended step. A
+    maintenance course that completed (everything booked was held) becomes active again."""
     if not 1 <= sessions <= MAX_EXTENSION:
         raise ValidationFailed({"sessions": f"must be between 1 and {MAX_EXTENSION}"})
-    _require(course, {CourseStatus.ACTIVE}, "extended")
+    _require(course, {CourseStatus.ACTIVE, CourseStatus.COMPLETED}, "extended")
     state = course_state(session, course)
     steps = state.definition.open_ended_steps
     if not steps:
@@ -209,14 +217,16 @@ def extend_course(
     last = max(_all_sequences(session, course).get(step.key, [0]))
     new = {step.key: list(range(last + 1, last + sessions + 1))}
     plan, booked = _plan_and_book(session, action, state, new, earliest)
+    before = course.status.value
+    course.status = CourseStatus.ACTIVE
     course.updated_at = action.now
     record(
         session,
         action,
         "course",
         course.id,
-        None,
-        {"extended_by": sessions, "step": step.key},
+        {"status": before},
+        {"extended_by": sessions, "step": step.key, "status": course.status.value},
         what="course.extend",
     )
     return plan, booked
@@ -259,10 +269,16 @@ def _plan(
     standing = element_appointments(shape, state)
     if len(standing) == len(shape):
         raise Conflict("Nothing is left to plan for this course", rule="nothing_to_plan")
+    start = max(earliest or action.now, action.now)
+    course = state.course
+    if not has_override(course):
+        # One dosing course at a time: what is planned now comes after the patient's others.
+        others = other_dosing_courses(session, course.patient_id, exclude_course_id=course.id)
+        start = max(start, not_before(others) or start)
     request = Request(
         shape=shape,
         preferences=prefs,
-        earliest=max(earliest or action.now, action.now),
+        earliest=start,
         fixed={i: placement_of(a) for i, a in standing.items()},
         own_appointments={a.id for a in standing.values()},
     )
@@ -289,8 +305,18 @@ def _book(
             rule="no_plan",
             details={"failing": plan.failure.key},
         )
+    course = state.course
+    lock_patient(session, course.patient_id)
+    if not has_override(course):
+        doses = [
+            (a.starts_at, a.ends_at)
+            for a in plan.appointments
+            if not a.fixed and a.kind == AppointmentKind.DOSING
+        ]
+        others = other_dosing_courses(session, course.patient_id, exclude_course_id=course.id)
+        refuse_interleaving(others, doses, "The new sessions", new_course=False)
     existing = {plan.shape.elements[i].key: a.id for i, a in standing.items()}
-    return book_plan(session, action, state.course, plan, existing)
+    return book_plan(session, action, course, plan, existing)
 
 
 def _plan_and_book(

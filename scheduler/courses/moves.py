@@ -239,22 +239,22 @@ def preview_move(
             continue
         session_of = shape.elements[i].pair_of
         reason = "requested" if i == moved else "pair" if session_of in changed else "spacing"
-        moves.append(_planned(a, shape.elements[i], new, reason))
+        moves.append(planned_move(a, shape.elements[i], new, reason))
     if not moves:
         raise ValidationFailed({"starts_at": "that is where the appointment is already"})
     return MovePreview(
         appointment_id=appointment.id,
         course_id=course.id,
         moves=tuple(sorted(moves, key=lambda m: (m.reason != "requested", m.starts_at))),
-        basis=_basis(state),
+        basis=basis_of(state),
     )
 
 
-def _basis(state: CourseState) -> tuple[tuple[int, int], ...]:
+def basis_of(state: CourseState) -> tuple[tuple[int, int], ...]:
     return tuple(sorted((a.id, a.revision) for a in state.appointments))
 
 
-def _planned(a: Appointment, element: Element, new: Placement, reason: str) -> PlannedMove:
+def planned_move(a: Appointment, element: Element, new: Placement, reason: str) -> PlannedMove:
     return PlannedMove(
         appointment_id=a.id,
         revision=a.revision,
@@ -271,6 +271,26 @@ def _planned(a: Appointment, element: Element, new: Placement, reason: str) -> P
     )
 
 
+def single_element(appointment: Appointment) -> Element:
+    """An appointment outside a course as the planner's one element: its own length, room
+    kinds and parts."""
+    kind = appointment.kind
+    return Element(
+        index=0,
+        key=f"{kind.value}-1",
+        step_key=kind.value,
+        kind=kind,
+        sequence=1,
+        of=None,
+        label=kind.value,
+        minutes=int((appointment.ends_at - appointment.starts_at).total_seconds() // 60),
+        buffer_minutes=appointment.buffer_minutes,
+        room_kinds=tuple(sorted(ROOM_KINDS_FOR[AppointmentKind(kind)])),
+        parts=tuple(sorted(p.part for p in appointment.participants)),
+        pair_of=None,
+    )
+
+
 def _preview_single(
     session: Session,
     appointment: Appointment,
@@ -280,23 +300,7 @@ def _preview_single(
     now: dt.datetime,
 ) -> MovePreview:
     """An appointment outside a course moves alone, checked by the same planner rules."""
-    kind = appointment.kind
-    parts = tuple(sorted(p.part for p in appointment.participants))
-    minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
-    element = Element(
-        index=0,
-        key=f"{kind.value}-1",
-        step_key=kind.value,
-        kind=kind,
-        sequence=1,
-        of=None,
-        label=kind.value,
-        minutes=minutes,
-        buffer_minutes=appointment.buffer_minutes,
-        room_kinds=tuple(sorted(ROOM_KINDS_FOR[AppointmentKind(kind)])),
-        parts=parts,
-        pair_of=None,
-    )
+    element = single_element(appointment)
     shape = Shape((element,))
     pin = Pin(
         start=to_epoch(starts_at),
@@ -323,7 +327,7 @@ def _preview_single(
     if not plan.complete or plan.placements[0] is None:
         assert plan.failure is not None
         raise Conflict(f"Cannot move this appointment: {plan.failure.message}", rule="move")
-    move = _planned(appointment, element, plan.placements[0], "requested")
+    move = planned_move(appointment, element, plan.placements[0], "requested")
     return MovePreview(
         appointment_id=appointment.id,
         course_id=None,
@@ -339,7 +343,7 @@ def apply_moves(session: Session, action: Action, approved: ApprovedMoves) -> li
         course = get_course(session, approved.course_id, lock=True)
         if course.status != CourseStatus.ACTIVE:
             raise Conflict(f"Course {course.id} is {course.status.value}", rule="stale_preview")
-        current = dict(_basis(course_state(session, course)))
+        current = dict(basis_of(course_state(session, course)))
     else:
         a = get_appointment(session, approved.appointment_id)
         current = {a.id: a.revision} if a.is_live else {}

@@ -10,6 +10,10 @@ One rule, used by the API, the pages and anything else that shows "n of m":
   A course that holds a higher number than the protocol's count shows that number instead, so
   ``n`` never exceeds ``m``. An open-ended step (maintenance) has no ``m``.
 - A paired session (an integration session) carries its session's number and count.
+- A replacement for a missed session (``rebook.py``) is planned after the course's last
+  session under a number of its own, but shows the number of the session it stands in for:
+  dose 5 cancelled and rebooked shows "5 of 6 (cancelled)" and "5 of 6", and the course again
+  delivers 6.
 
 Feeds (``scheduler.feeds.privacy``) and the planner's proposals already count this way: the
 protocol step's count, open-ended without one.
@@ -70,11 +74,18 @@ def number_course(
     cancelled ones too, so that the count sees every number the course holds."""
     rows = [a for a in appointments if a.step_key and a.sequence]
     counts = step_counts(definition)
+    shown = {a.id: a.sequence for a in rows}
     highest: dict[str, int] = {}
     for a in rows:
-        highest[a.step_key] = max(highest.get(a.step_key, 0), a.sequence)  # type: ignore[index, arg-type]
+        if a.replaces_id is None:
+            highest[a.step_key] = max(highest.get(a.step_key, 0), a.sequence)  # type: ignore[index, arg-type]
     return {
-        a.id: _number(a, counts.get(a.step_key), highest[a.step_key])  # type: ignore[arg-type, index]
+        a.id: _number(
+            a,
+            counts.get(a.step_key),  # type: ignore[arg-type]
+            highest.get(a.step_key, 0),  # type: ignore[arg-type]
+            shown.get(a.replaces_id) if a.replaces_id else None,
+        )
         for a in rows
     }
 
@@ -100,24 +111,37 @@ def session_numbers(
         (course_id, step): top
         for course_id, step, top in session.execute(
             select(Appointment.course_id, Appointment.step_key, func.max(Appointment.sequence))
-            .where(Appointment.course_id.in_(course_ids))
+            .where(Appointment.course_id.in_(course_ids), Appointment.replaces_id.is_(None))
             .group_by(Appointment.course_id, Appointment.step_key)
         )
     }
+    replaced_ids = {a.replaces_id for a in rows if a.replaces_id is not None}
+    shown: dict[int, int | None] = {}
+    if replaced_ids:
+        shown = dict(
+            session.execute(
+                select(Appointment.id, Appointment.sequence).where(Appointment.id.in_(replaced_ids))
+            ).all()
+        )
     return {
         a.id: _number(
             a,
             counts.get(a.course_id, {}).get(a.step_key),  # type: ignore[arg-type]
             highest.get((a.course_id, a.step_key)) or 0,
+            shown.get(a.replaces_id) if a.replaces_id else None,
         )
         for a in rows
     }
 
 
-def _number(appointment: Appointment, count: int | None, highest: int) -> SessionNumber:
+def _number(
+    appointment: Appointment, count: int | None, highest: int, replaced: int | None = None
+) -> SessionNumber:
+    """``replaced``: the number of the missed session a replacement stands in for."""
     assert appointment.sequence is not None
+    sequence = replaced or appointment.sequence
     return SessionNumber(
-        sequence=appointment.sequence,
-        of=None if count is None else max(count, highest, appointment.sequence),
+        sequence=sequence,
+        of=None if count is None else max(count, highest, sequence),
         status=appointment.status,
     )

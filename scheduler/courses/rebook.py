@@ -1,11 +1,13 @@
 """Rebooking a missed dose: after a dose is cancelled or missed (no-show), a replacement dose
 with its pair is planned at the end of the series, keeping every spacing and window rule.
 
-The replacement takes the next number of its step (dose 5 missed, dose 7 replaces it), so each
-session keeps its number and the course again delivers its count. When only the protocol's
-window or a maximum gap stands in the way, the answer says so and offers the time an
-extension would allow; extending is a clinical decision, recorded on the course with its
-reason (``Course.exceptions``, rule ``window``) and honoured by the integrity check.
+The replacement is planned as the step's next session (dose 5 missed: planned after dose 6) and
+names the missed session it stands in for (``replaces_id``), so it shows the missed number
+(``numbering.py``): each session keeps its number and the course again delivers its count.
+When only the protocol's window or a maximum gap stands in the way, the answer says so and
+offers the time an extension would allow; extending is a clinical decision, recorded on the
+course with its reason (``Course.exceptions``, rule ``window``) and honoured by the integrity
+check.
 """
 
 from __future__ import annotations
@@ -129,6 +131,8 @@ def rebook_missed_dose(
     standing = {a.key for a in plan.appointments if a.fixed}
     existing = {k: v.id for k, v in state.by_key.items() if k in standing}
     booked = book_plan(session, action, course, plan, existing)
+    for appointment in booked:
+        appointment.replaces_id = missed.id
     before = course.status.value
     course.status = CourseStatus.ACTIVE
     course.updated_at = action.now
@@ -192,4 +196,3 @@ def _plan(
         patient_id=state.course.patient_id,
         request=request,
     )
-

@@ -15,16 +15,17 @@ from sqlalchemy.orm import Session
 
 from ..audit import Action
 from ..errors import Conflict
-from ..models import ROOM_KINDS_FOR, Appointment, AppointmentKind, CourseStatus
-from ..planning import Element, Placement, Preferences, Shape, to_epoch
+from ..models import Appointment, CourseStatus
+from ..planning import Placement, Preferences, Shape, to_epoch
 from .moves import (
     MOVABLE,
     ApprovedMoves,
     MovePreview,
     PlannedMove,
-    _basis,
-    _planned,
     apply_moves,
+    basis_of,
+    planned_move,
+    single_element,
 )
 from .state import (
     Request,
@@ -112,32 +113,17 @@ def preview_replan(
         reason = (
             "pair" if i == pair and moved in changed else "requested" if i in afresh else "spacing"
         )
-        moves.append(_planned(a, shape.elements[i], new, reason))
+        moves.append(planned_move(a, shape.elements[i], new, reason))
     return MovePreview(
         appointment_id=appointment.id,
         course_id=course.id,
         moves=tuple(sorted(moves, key=lambda m: (m.reason != "requested", m.starts_at))),
-        basis=_basis(state),
+        basis=basis_of(state),
     )
 
 
 def _replan_single(session: Session, appointment: Appointment, now: dt.datetime) -> MovePreview:
-    kind = appointment.kind
-    minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
-    element = Element(
-        index=0,
-        key=f"{kind.value}-1",
-        step_key=kind.value,
-        kind=kind,
-        sequence=1,
-        of=None,
-        label=kind.value,
-        minutes=minutes,
-        buffer_minutes=appointment.buffer_minutes,
-        room_kinds=tuple(sorted(ROOM_KINDS_FOR[AppointmentKind(kind)])),
-        parts=tuple(sorted(p.part for p in appointment.participants)),
-        pair_of=None,
-    )
+    element = single_element(appointment)
     request = Request(
         shape=Shape((element,)),
         preferences=Preferences(),
@@ -161,7 +147,7 @@ def _replan_single(session: Session, appointment: Appointment, now: dt.datetime)
             rule="replan",
             details={"appointment_id": appointment.id},
         )
-    move = _planned(appointment, element, plan.placements[0], "requested")
+    move = planned_move(appointment, element, plan.placements[0], "requested")
     return MovePreview(
         appointment_id=appointment.id,
         course_id=None,

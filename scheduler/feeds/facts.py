@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from ..models import (
     Appointment,
@@ -105,6 +105,9 @@ class AppointmentFacts:
         return next((s for s in self.staff if s.part == part), None)
 
 
+#: A replacement for a missed session shows the missed session's number (``courses/rebook.py``).
+_Replaced = aliased(Appointment)
+
 _COLUMNS = (
     Appointment.id,
     Appointment.uid,
@@ -115,7 +118,7 @@ _COLUMNS = (
     Appointment.revision,
     Appointment.updated_at,
     Appointment.step_key,
-    Appointment.sequence,
+    func.coalesce(_Replaced.sequence, Appointment.sequence).label("sequence"),
     Course.protocol_version_id,
     Appointment.patient_id,
     Patient.first_name,
@@ -139,6 +142,7 @@ def _select(*where: ColumnElement[bool]) -> Select[Any]:
         .join(Room, Room.id == Appointment.room_id)
         .join(Location, Location.id == Appointment.location_id)
         .outerjoin(Course, Course.id == Appointment.course_id)
+        .outerjoin(_Replaced, _Replaced.id == Appointment.replaces_id)
         .where(*where)
         .order_by(Appointment.starts_at, Appointment.id)
     )

@@ -31,6 +31,7 @@ from ..courses.state import (
     placement_of,
     shape_of,
 )
+from ..errors import ValidationFailed
 from ..models import (
     Appointment,
     AppointmentKind,
@@ -195,18 +196,24 @@ class CourseData:
                 .order_by(Appointment.starts_at, Appointment.id)
             ):
                 appointments[a.course_id].append(a)  # type: ignore[index]
-        states = {
-            cid: CourseState(
+        states: dict[int, CourseState] = {}
+        for cid, course in list(courses.items()):
+            try:
+                definition = definition_of(course.protocol_version)
+            except ValidationFailed:
+                # Stored versions are validated on write; one that is not (a raw import) has
+                # no protocol rules to judge by, and must not stop the change being committed.
+                del courses[cid]
+                continue
+            states[cid] = CourseState(
                 course=course,
                 version=course.protocol_version,
-                definition=definition_of(course.protocol_version),
+                definition=definition,
                 tz=ZoneInfo(course.location.timezone),
                 appointments=[a for a in appointments[cid] if a.status in COUNTED],
                 preferences=Preferences.from_json(course.preferences),
                 pauses=course_pauses(session, course),
             )
-            for cid, course in courses.items()
-        }
         return cls(courses, appointments, states)
 
 

@@ -71,6 +71,11 @@ class Appointment(Base):
     paired_with_id: Mapped[int | None] = mapped_column(
         ForeignKey("appointments.id", ondelete="SET NULL"), index=True, default=None
     )
+    #: On a replacement for a missed session (``courses/rebook.py``): the session it stands in
+    #: for. It is planned after the course's last session but shown under the missed number.
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL"), default=None
+    )
     cancel_reason: Mapped[str | None] = mapped_column(String(300), default=None)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     #: Rises on every change; published as the iCalendar SEQUENCE.
@@ -98,6 +103,9 @@ class Appointment(Base):
     )
     paired_with: Mapped[Appointment | None] = relationship(
         remote_side="Appointment.id", foreign_keys=[paired_with_id]
+    )
+    replaces: Mapped[Appointment | None] = relationship(
+        remote_side="Appointment.id", foreign_keys=[replaces_id]
     )
 
     @property

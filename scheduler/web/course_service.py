@@ -98,7 +98,9 @@ def view_of(plan: Plan) -> ProposalView:
 
 def propose(patient: Patient, data: dict[str, Any]) -> ProposalView:
     request = course_request(patient, data)
-    return view_of(plan_new_course(db.session, request))
+    view = view_of(plan_new_course(db.session, request))
+    view.other_courses = [o.describe() for o in request.other_courses]
+    return view
 
 
 def items_of(slots: dict[str, Slot]) -> list[ProposedAppointment]:

@@ -18,6 +18,7 @@ from ..audit import Action
 from ..auth import permissions
 from ..clock import now
 from ..courses import cancel_course, get_course
+from ..courses.rebook import rebook_missed_dose
 from ..db import db, write_transaction
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..feeds.render import render_course_ics
@@ -35,7 +36,7 @@ from ..models import (
 from . import course_service
 from .appointments import ics_response
 from .forms.auth import ActionForm
-from .forms.courses import CancelCourseForm, CourseForm
+from .forms.courses import CancelCourseForm, CourseForm, RebookForm
 from .forms.fields import choices, show_domain_errors
 from .front_desk import home_location_id
 from .listings import Entry, load_entries
@@ -124,7 +125,26 @@ def show(course_id: int) -> str:
         dosing=AppointmentKind.DOSING,
         may_book=permissions.can_book(current_staff()),
         cancel_form=CancelCourseForm(),
+        rebook_form=RebookForm(),
+        rebookable=rebookable(entries),
     )
+
+
+def rebookable(entries: list[Entry]) -> set[int]:
+    """Cancelled or missed doses that no live replacement stands in for yet."""
+    replaced = {
+        e.appointment.replaces_id
+        for e in entries
+        if e.appointment.replaces_id is not None
+        and e.appointment.status.value not in ("cancelled", "no_show")
+    }
+    return {
+        e.appointment.id
+        for e in entries
+        if e.appointment.kind == AppointmentKind.DOSING
+        and e.appointment.status.value in ("cancelled", "no_show")
+        and e.appointment.id not in replaced
+    }
 
 
 @bp.get("/courses/<int:course_id>.ics")
@@ -299,6 +319,33 @@ def alternatives(patient_id: int) -> tuple[str, int] | Response:
         raise ValidationFailed({"key": "not a session of this proposal"})
     proposal = course_service.with_alternatives(patient, request_data, slots, key)
     return proposal_page(patient, request_data, proposal)
+
+
+@bp.post("/courses/<int:course_id>/rebook")
+@allowed(permissions.can_book, "rebook doses")
+def rebook(course_id: int) -> Response:
+    """Plan and book a replacement for a missed dose with its pair (or say what prevents it)."""
+    course = load_course(course_id)
+    form = RebookForm()
+    if not form.validate_on_submit():
+        flash("Choose the missed dose to rebook.", "error")
+        return redirect(url_for("course.show", course_id=course.id))
+    try:
+        with write_transaction(db.session):
+            done = rebook_missed_dose(
+                db.session,
+                Action("course.rebook", current_staff(), now()),
+                get_course(db.session, course.id, lock=True),
+                form.appointment_id.data,
+                extend_window_reason=form.extend_window_reason.data or None,
+            )
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        first = min(a.starts_at for a in done.booked)
+        when = first.astimezone(ZoneInfo(course.location.timezone)).strftime("%a %d %b, %H:%M")
+        flash(f"Replacement booked with its pair, from {when}.", "success")
+    return redirect(url_for("course.show", course_id=course.id))
 
 
 @bp.post("/courses/<int:course_id>/cancel")

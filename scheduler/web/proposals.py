@@ -85,6 +85,8 @@ class ProposalView:
     failure_key: str | None = None
     rooms: dict[int, Room] = field(default_factory=dict)
     staff: dict[int, StaffMember] = field(default_factory=dict)
+    #: The patient's other active or paused dosing courses ("planned after ..."), in words.
+    other_courses: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> list[Row]:

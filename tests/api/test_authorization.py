@@ -44,6 +44,8 @@ class World:
         return getattr(self.clinic, role or "admin")
 
     def appointment(self, role: str | None, day: dt.date = TODAY, **kw: Any) -> Any:
+        # Evaluations: one patient's doses hours apart would break the dosing interval.
+        kw.setdefault("kind", AppointmentKind.EVALUATION)
         return self.make.appointment(
             self.clinic, start=self.make.local(self.clinic.location, day, self.slot(role)), **kw
         )

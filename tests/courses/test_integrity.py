@@ -260,7 +260,22 @@ def test_rebook_a_missed_dose_with_its_pair_delivers_the_count_again(
     replacement = next(a for a in live if a.kind == AppointmentKind.DOSING and a.sequence == 7)
     pair = next(a for a in live if a.paired_with_id == replacement.id)
     assert dt.timedelta(hours=18) <= pair.starts_at - replacement.ends_at <= dt.timedelta(hours=72)
+    assert replacement.replaces_id == doses[4].id == pair.replaces_id
     assert _unflagged(session, now) == []
+    # Planned after dose 6, shown as dose 5: the course delivers 6 again.
+    shown = api.get(f"/api/courses/{course.id}", "front_desk").json
+    numbers = sorted(
+        (a["number"], a["status"]) for a in shown["appointments"] if a["kind"] == "dosing"
+    )
+    assert numbers == [
+        ("1 of 6", "scheduled"),
+        ("2 of 6", "scheduled"),
+        ("3 of 6", "scheduled"),
+        ("4 of 6", "scheduled"),
+        ("5 of 6", "scheduled"),
+        ("5 of 6 (cancelled)", "cancelled"),
+        ("6 of 6", "scheduled"),
+    ]
 
 
 def test_rebook_past_the_window_is_refused_then_extended_with_a_reason(

@@ -34,13 +34,13 @@ def test_reschedule_keeps_the_uid_and_raises_sequence(session, clinic, token_for
             session,
             dosing,
             Action("t", None, NOW),
-            starts_at=local(clinic.ny.location, dt.date(2026, 3, 5), 10),
+            starts_at=local(clinic.ny.location, dt.date(2026, 3, 4), 10),
         )
     after = feed_events(fetch(token).data)
     assert set(after) == set(before)  # no duplicate, no orphan
     moved = after[dosing.uid]
     assert int(moved["SEQUENCE"]) == int(old["SEQUENCE"]) + 1
-    assert moved.decoded("DTSTART") == local(clinic.ny.location, dt.date(2026, 3, 5), 10)
+    assert moved.decoded("DTSTART") == local(clinic.ny.location, dt.date(2026, 3, 4), 10)
     assert moved.decoded("DTSTAMP") == dosing.updated_at
     assert moved.decoded("LAST-MODIFIED") == dosing.updated_at
     for uid, event in after.items():

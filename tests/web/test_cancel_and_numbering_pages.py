@@ -53,3 +53,29 @@ def test_numbering_after_cancelling_dose_5_of_6_on_the_pages(app, make, iv, sess
     # The integration session's page shows its dose as the cancelled fifth of six.
     assert "Integration 5 of 6" in html.unescape(integration)
     assert "Dosing 5 of 6 (cancelled)" in html.unescape(integration)
+
+
+def test_rebook_a_missed_dose_on_the_course_page_delivers_six_again(app, make, iv, session):  # noqa: F811
+    _clinic, client, course = book_iv_course(app, make, iv, session)
+    dose = course_sessions(session, course)["dosing-5"]
+    client.post(f"/appointments/{dose.id}/cancel", data={"reason": "Unwell", "pair": "keep"})
+    page = html.unescape(client.get(f"/courses/{course.id}").get_data(as_text=True))
+    assert "Rebook this dose" in page
+    response = client.post(f"/courses/{course.id}/rebook", data={"appointment_id": dose.id})
+    assert response.status_code == 302
+    page = html.unescape(client.get(f"/courses/{course.id}").get_data(as_text=True))
+    assert "Replacement booked with its pair" in page
+    assert "Dosing 5 of 6 (cancelled)" in page
+    assert page.count("Dosing 5 of 6") == 2  # the cancelled one and its replacement
+    assert "Rebook this dose" not in page
+    live = [
+        a
+        for a in course_sessions_all(session, course)
+        if a.kind.value == "dosing" and a.status.value != "cancelled"
+    ]
+    assert len(live) == 6
+
+
+def course_sessions_all(session, course) -> list[Appointment]:  # type: ignore[no-untyped-def]
+    session.expire_all()
+    return list(session.scalars(select(Appointment).where(Appointment.course_id == course.id)))

@@ -239,6 +239,14 @@ class FailureSchema(Schema):
     alternatives = fields.List(fields.Nested(AlternativeSchema))
 
 
+class OtherCourseSchema(Schema):
+    course_id = fields.Integer()
+    protocol = fields.String()
+    status = fields.String()
+    first_dose = fields.String()
+    last_dose = fields.String()
+
+
 class ProposalSchema(Schema):
     complete = fields.Boolean()
     patient_id = fields.Integer()
@@ -254,6 +262,13 @@ class ProposalSchema(Schema):
     overrides = fields.List(
         fields.Nested(OverrideSchema),
         metadata={"description": "The admin's overrides this course would be booked with"},
+    )
+    other_courses = fields.List(
+        fields.Nested(OtherCourseSchema),
+        metadata={
+            "description": "The patient's other active or paused dosing courses: this one is "
+            "planned after their last dose (unless an admin's other_course exception)"
+        },
     )
 
 
@@ -302,6 +317,7 @@ def proposal(plan: Plan, request: NewCourse, names: Names) -> dict[str, Any]:
         "completes_at": plan.completes_at,
         "preferences": request.preferences.to_json(),
         "overrides": [{"rule": o["rule"], "reason": o["reason"]} for o in request.overrides],
+        "other_courses": [o.payload() for o in request.other_courses],
         "appointments": [
             {
                 **names.placed(a.starts_at, a.ends_at, a.room_id, a.staff),

@@ -100,3 +100,16 @@ class CancelCourseForm(FlaskForm):  # type: ignore[misc]
         validators=[DataRequired(message="Say why, for the record."), Length(max=300)],
         render_kw={"rows": 2},
     )
+
+
+class RebookForm(FlaskForm):  # type: ignore[misc]
+    """A replacement for a cancelled or missed dose; the reason only when the protocol's
+    window must be extended for it (a clinical decision, recorded)."""
+
+    appointment_id = IntegerField(validators=[DataRequired(), NumberRange(min=1)])
+    extend_window_reason = TextAreaField(
+        "Extend the window, because",
+        validators=[Optional(), Length(max=300)],
+        render_kw={"rows": 2},
+    )
+
