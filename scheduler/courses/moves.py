@@ -29,6 +29,7 @@ from ..models import (
     Appointment,
     AppointmentKind,
     AppointmentStatus,
+    Course,
     CourseStatus,
     StaffPart,
 )
@@ -168,19 +169,10 @@ def preview_move(
         raise ValidationFailed({"staff": "give the same parts the appointment has"})
     if appointment.course_id is None:
         return _preview_single(session, appointment, starts_at, room_id, staff, now)
-    course = get_course(session, appointment.course_id)
-    if course.status != CourseStatus.ACTIVE:
-        raise Conflict(
-            f"Course {course.id} is {course.status.value}; resume it before moving sessions",
-            rule="course_status",
-        )
-    state = course_state(session, course)
-    shape = shape_of(state.definition, live_wanted(state))
-    standing = element_appointments(shape, state)
-    index_of = {a.id: i for i, a in standing.items()}
-    if appointment.id not in index_of:
+    placed = placed_course(session, appointment, "moving sessions")
+    if placed is None:
         return _preview_single(session, appointment, starts_at, room_id, staff, now)
-    moved = index_of[appointment.id]
+    course, state, shape, standing, moved = placed
     delta = to_epoch(starts_at) - to_epoch(appointment.starts_at)
     boundary = min(appointment.starts_at, starts_at)
     pair = next((e.index for e in shape.elements if e.pair_of == moved), None)
@@ -248,6 +240,28 @@ def preview_move(
         moves=tuple(sorted(moves, key=lambda m: (m.reason != "requested", m.starts_at))),
         basis=basis_of(state),
     )
+
+
+def placed_course(
+    session: Session, appointment: Appointment, doing: str
+) -> tuple[Course, CourseState, Shape, dict[int, Appointment], int] | None:
+    """The active course of ``appointment`` as the planner sees it: the course, its state, its
+    shape, the appointments standing for its elements, and the appointment's element; None
+    when the appointment stands for no element of it (it is then planned on its own)."""
+    assert appointment.course_id is not None
+    course = get_course(session, appointment.course_id)
+    if course.status != CourseStatus.ACTIVE:
+        raise Conflict(
+            f"Course {course.id} is {course.status.value}; resume it before {doing}",
+            rule="course_status",
+        )
+    state = course_state(session, course)
+    shape = shape_of(state.definition, live_wanted(state))
+    standing = element_appointments(shape, state)
+    index_of = {a.id: i for i, a in standing.items()}
+    if appointment.id not in index_of:
+        return None
+    return course, state, shape, standing, index_of[appointment.id]
 
 
 def basis_of(state: CourseState) -> tuple[tuple[int, int], ...]:

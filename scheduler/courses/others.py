@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from ..booking.dosing import dosing_interval
 from ..errors import Conflict
 from ..models import (
+    COUNTED_STATUSES,
     Appointment,
     AppointmentKind,
-    AppointmentStatus,
     Course,
     CourseStatus,
     Patient,
@@ -30,12 +30,7 @@ from ..models import (
 #: Courses that still hold the patient's dosing: a paused course comes back where it stopped.
 OPEN_COURSES = (CourseStatus.ACTIVE, CourseStatus.PAUSED)
 #: Doses that happened or will: a cancelled or missed one leaves no drug behind.
-COUNTED = (
-    AppointmentStatus.SCHEDULED,
-    AppointmentStatus.CONFIRMED,
-    AppointmentStatus.CHECKED_IN,
-    AppointmentStatus.COMPLETED,
-)
+COUNTED = COUNTED_STATUSES
 OVERRIDE_RULE = "other_course"
 
 

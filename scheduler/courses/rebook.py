@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from ..audit import Action, record
 from ..errors import Conflict, ValidationFailed
-from ..models import Appointment, AppointmentKind, AppointmentStatus, Course, CourseStatus
+from ..models import (
+    COUNTED_STATUSES,
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Course,
+    CourseStatus,
+)
 from ..planning import Plan, Wanted
 from ..protocols import Step
 from .booking import book_plan
@@ -38,14 +45,7 @@ from .state import (
 
 MISSED = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW})
 #: Sessions that happened or will: what a replacement is spaced from.
-COUNTED = frozenset(
-    {
-        AppointmentStatus.SCHEDULED,
-        AppointmentStatus.CONFIRMED,
-        AppointmentStatus.CHECKED_IN,
-        AppointmentStatus.COMPLETED,
-    }
-)
+COUNTED = COUNTED_STATUSES
 WINDOW_RULE = "window"
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import Action
 from ..errors import Conflict
-from ..models import Appointment, CourseStatus
+from ..models import Appointment
 from ..planning import Placement, Preferences, Shape, to_epoch
 from .moves import (
     MOVABLE,
@@ -24,18 +24,14 @@ from .moves import (
     PlannedMove,
     apply_moves,
     basis_of,
+    placed_course,
     planned_move,
     single_element,
 )
 from .state import (
     Request,
-    course_state,
-    element_appointments,
-    get_course,
-    live_wanted,
     placement_of,
     run_planner,
-    shape_of,
 )
 
 
@@ -54,19 +50,11 @@ def preview_replan(
         )
     if appointment.course_id is None:
         return _replan_single(session, appointment, now)
-    course = get_course(session, appointment.course_id)
-    if course.status != CourseStatus.ACTIVE:
-        raise Conflict(
-            f"Course {course.id} is {course.status.value}; resume it before re-planning",
-            rule="course_status",
-        )
-    state = course_state(session, course)
-    shape = shape_of(state.definition, live_wanted(state))
-    standing = element_appointments(shape, state)
-    index_of = {a.id: i for i, a in standing.items()}
-    if appointment.id not in index_of:
+    placed = placed_course(session, appointment, "re-planning")
+    if placed is None:
         return _replan_single(session, appointment, now)
-    moved = index_of[appointment.id]
+    course, state, shape, standing, moved = placed
+    index_of = {a.id: i for i, a in standing.items()}
     pair = next((e.index for e in shape.elements if e.pair_of == moved), None)
     afresh = {index_of[i] for i in broken if i in index_of} | {moved}
     if pair is not None:

@@ -5,7 +5,10 @@ from .audit import AuditEntry
 from .clinic import Closure, Location, OpeningHours, Room
 from .courses import Course
 from .enums import (
+    COUNTED_STATUSES,
+    HELD_STATUSES,
     LIVE_STATUSES,
+    OPEN_STATUSES,
     REQUIRED_PARTS,
     ROLE_FOR_PART,
     ROOM_KINDS_FOR,
@@ -32,7 +35,10 @@ from .reminders import (
 from .staff import ApiToken, StaffMember, StaffRole, TimeOff, WorkingHours
 
 __all__ = [
+    "COUNTED_STATUSES",
+    "HELD_STATUSES",
     "LIVE_STATUSES",
+    "OPEN_STATUSES",
     "REQUIRED_PARTS",
     "ROLE_FOR_PART",
     "ROOM_KINDS_FOR",

@@ -109,6 +109,15 @@ LIVE_STATUSES = frozenset(
 )
 
 
+#: Sessions still to come that can be moved, cancelled or re-planned.
+OPEN_STATUSES = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
+#: Sessions that were held (the patient came).
+HELD_STATUSES = frozenset({AppointmentStatus.CHECKED_IN, AppointmentStatus.COMPLETED})
+#: Sessions that happened or will: what spacing, pairs and dosing safety are measured against
+#: (a cancelled or missed session leaves no dose behind).
+COUNTED_STATUSES = OPEN_STATUSES | HELD_STATUSES
+
+
 def enum_column(enum_cls: type[enum.Enum], name: str) -> SAEnum:
     """A portable string enum with a CHECK constraint, storing values (not member names)."""
     return SAEnum(
