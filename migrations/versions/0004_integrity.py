@@ -79,13 +79,12 @@ def upgrade():
 def downgrade():
     op.execute("DELETE FROM resource_claims WHERE resource = 'dose'")
     _set_resources(NEW_RESOURCES, OLD_RESOURCES)
-    with op.batch_alter_table("courses", schema=None) as batch_op:
-        batch_op.drop_column("exceptions")
-    with op.batch_alter_table("patients", schema=None) as batch_op:
-        batch_op.drop_column("rems_number")
-        batch_op.drop_column("rems_enrolled_on")
-    with op.batch_alter_table("appointments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_appointments_attention_rule"))
-        batch_op.drop_column("attention_since")
-        batch_op.drop_column("attention_message")
-        batch_op.drop_column("attention_rule")
+    # Plain ALTER TABLE ... DROP COLUMN: a batch migration would copy and drop the appointments
+    # table, and on SQLite with foreign keys on that deletes its claims and staff (CASCADE).
+    op.drop_column("courses", "exceptions")
+    op.drop_column("patients", "rems_number")
+    op.drop_column("patients", "rems_enrolled_on")
+    op.drop_index(op.f("ix_appointments_attention_rule"), table_name="appointments")
+    op.drop_column("appointments", "attention_since")
+    op.drop_column("appointments", "attention_message")
+    op.drop_column("appointments", "attention_rule")

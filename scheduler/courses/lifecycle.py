@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..audit import Action, record
 from ..booking import cancel_appointment
 from ..errors import Conflict, ValidationFailed
-from ..models import Appointment, AppointmentKind, AppointmentStatus, Course, CourseStatus
+from ..models import OPEN_STATUSES, Appointment, AppointmentKind, Course, CourseStatus
 from ..planning import Plan, Wanted
 from ..planning.shape import pause_exceptions
 from .booking import book_plan
@@ -39,7 +39,7 @@ from .state import (
 )
 
 #: Appointments still to come that a cancellation or pause takes back.
-OPEN = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
+OPEN = OPEN_STATUSES
 MAX_EXTENSION = 26
 
 

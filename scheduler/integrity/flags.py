@@ -119,9 +119,6 @@ def _clear(appointment: Appointment) -> None:
         appointment.attention_since = None
 
 
-PENDING_STATUSES = frozenset(OPEN)
-
-
 def complete_finished_courses(session: Session, action: Action, course_ids: set[int]) -> None:
     """An active course whose sessions are all held, missed or cancelled is complete."""
     if not course_ids:
@@ -132,7 +129,7 @@ def complete_finished_courses(session: Session, action: Action, course_ids: set[
         statuses = set(
             session.scalars(select(Appointment.status).where(Appointment.course_id == course.id))
         )
-        if not statuses or statuses & PENDING_STATUSES:
+        if not statuses or statuses & OPEN:
             continue
         if AppointmentStatus.CHECKED_IN in statuses:
             continue

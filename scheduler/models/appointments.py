@@ -73,9 +73,9 @@ class Appointment(Base):
     )
     #: On a replacement for a missed session (``courses/rebook.py``): the session it stands in
     #: for. It is planned after the course's last session but shown under the missed number.
-    replaces_id: Mapped[int | None] = mapped_column(
-        ForeignKey("appointments.id", ondelete="SET NULL"), default=None
-    )
+    #: No foreign key: adding one to SQLite means copying the table (appointments are never
+    #: deleted, so it cannot dangle).
+    replaces_id: Mapped[int | None] = mapped_column(Integer, default=None)
     cancel_reason: Mapped[str | None] = mapped_column(String(300), default=None)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     #: Rises on every change; published as the iCalendar SEQUENCE.
@@ -103,9 +103,6 @@ class Appointment(Base):
     )
     paired_with: Mapped[Appointment | None] = relationship(
         remote_side="Appointment.id", foreign_keys=[paired_with_id]
-    )
-    replaces: Mapped[Appointment | None] = relationship(
-        remote_side="Appointment.id", foreign_keys=[replaces_id]
     )
 
     @property
