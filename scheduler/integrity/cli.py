@@ -8,14 +8,21 @@ import click
 from sqlalchemy import select
 
 from ..clock import now
-from ..db import db
+from ..db import db, write_transaction
 from ..models import Appointment
 from .check import Scope, find_violations
+from .flags import refresh_flags
 
 
 @click.command("check-schedule")
 @click.option("--location", "location_id", type=int, default=None, help="Only this location.")
-def check_schedule_command(location_id: int | None) -> None:
+@click.option(
+    "--flag",
+    is_flag=True,
+    help="First bring every flag up to date (after an upgrade or an import that changed data "
+    "behind the product's back), then check.",
+)
+def check_schedule_command(location_id: int | None, flag: bool) -> None:
     """List every session still to come that breaks a rule. Exit 1 when one of them is not
     flagged as needing attention (a broken invariant); flagged ones are listed as known."""
     scope = (
@@ -24,6 +31,9 @@ def check_schedule_command(location_id: int | None) -> None:
         else Scope(everything=True)
     )
     session = db.session
+    if flag:
+        with write_transaction(session):
+            refresh_flags(session, scope, now())
     found = find_violations(session, scope, now())
     ids = {v.appointment_id for v in found}
     flagged = dict(

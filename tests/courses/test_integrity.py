@@ -230,6 +230,11 @@ def test_check_schedule_fails_on_an_unflagged_violation(session, course_clinic, 
     result = runner.invoke(args=["check-schedule"])
     assert result.exit_code == 1
     assert f"UNFLAGGED appointment {dose.id}: [room]" in result.output
+    # The admin's repair: bring the flags up to date, and the front desk sees the session.
+    result = runner.invoke(args=["check-schedule", "--flag"])
+    assert result.exit_code == 0, result.output
+    assert f"flagged   appointment {dose.id}: [room]" in result.output
+    assert _flags(session)[dose.id] == "room"
 
 
 def _cancel_dose_keeping_integration(api, dose_id: int) -> None:
