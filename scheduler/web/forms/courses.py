@@ -112,4 +112,3 @@ class RebookForm(FlaskForm):  # type: ignore[misc]
         validators=[Optional(), Length(max=300)],
         render_kw={"rows": 2},
     )
-
