@@ -43,7 +43,7 @@ def _relaxed(session: Session, course: Course) -> set[tuple[str, int]]:
     """Elements whose maxima a clinical decision relaxed: a resume after a pause, a window
     extended to rebook a missed dose (each recorded with its reason)."""
     found: set[tuple[str, int]] = set()
-    for item in [*relaxed_rules(session, course), *(course.exceptions or [])]:
+    for item in relaxed_rules(session, course):
         key = item.get("appointment_key")
         if isinstance(key, str) and "-" in key:
             step, _, number = key.rpartition("-")
