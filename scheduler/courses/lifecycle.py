@@ -153,10 +153,10 @@ def resume_course(
         target = max(target, max(everything.get(step.key, [0])))
         have = set(wanted.sessions.get(step.key, []))
         new[step.key] = [n for n in range(1, target + 1) if n not in have]
-    plan, standing = _plan(session, action, state, new, earliest)
+    plan, standing = plan_sessions(session, action, state, new, earliest)
     if not plan.complete and state.paused_days:
         # Whatever still fails once the maxima across the pause give way is the one to report.
-        plan, standing = _plan(session, action, state, new, earliest, across_pauses=True)
+        plan, standing = plan_sessions(session, action, state, new, earliest, across_pauses=True)
     booked = _book(session, action, state, plan, standing)
     reason = pause.reason(state.tz)
     exceptions = [
@@ -240,7 +240,7 @@ def _all_sequences(session: Session, course: Course) -> dict[str, list[int]]:
     return found
 
 
-def _plan(
+def plan_sessions(
     session: Session,
     action: Action,
     state: CourseState,
@@ -248,10 +248,12 @@ def _plan(
     earliest: dt.datetime | None,
     *,
     across_pauses: bool = False,
+    relaxed: frozenset[tuple[str, int]] = frozenset(),
 ) -> tuple[Plan, dict[int, Appointment]]:
     """Plan the ``new`` sessions around the course's live appointments (which stay): the plan,
     complete or not, and the appointments standing for its elements. ``across_pauses``: drop
-    the maxima that span a pause (see ``build_shape``)."""
+    the maxima that span a pause; ``relaxed``: sessions whose maxima a recorded decision drops
+    (see ``build_shape``)."""
     wanted = live_wanted(state)
     sessions = {k: sorted(set(v) | set(new.get(k, []))) for k, v in wanted.sessions.items()}
     for key, seqs in new.items():
@@ -265,7 +267,9 @@ def _plan(
     paused = dict(wanted.paused)
     if state.paused_days:
         paused.update((f"{key}-{n}", state.paused_days) for key, seqs in new.items() for n in seqs)
-    shape = shape_of(state.definition, Wanted(sessions, pairs, paused), across_pauses=across_pauses)
+    shape = shape_of(
+        state.definition, Wanted(sessions, pairs, paused), relaxed, across_pauses=across_pauses
+    )
     standing = element_appointments(shape, state)
     if len(standing) == len(shape):
         raise Conflict("Nothing is left to plan for this course", rule="nothing_to_plan")
@@ -326,5 +330,5 @@ def _plan_and_book(
     new: dict[str, list[int]],
     earliest: dt.datetime | None,
 ) -> tuple[Plan, list[Appointment]]:
-    plan, standing = _plan(session, action, state, new, earliest)
+    plan, standing = plan_sessions(session, action, state, new, earliest)
     return plan, _book(session, action, state, plan, standing)

@@ -27,20 +27,15 @@ from ..models import (
     Course,
     CourseStatus,
 )
-from ..planning import Plan, Wanted
+from ..planning import Plan
 from ..protocols import Step
 from .booking import book_plan
+from .lifecycle import plan_sessions
 from .others import other_dosing_courses, refuse_interleaving
 from .state import (
     CourseState,
-    Request,
     course_appointments,
     course_state,
-    element_appointments,
-    live_wanted,
-    placement_of,
-    run_planner,
-    shape_of,
 )
 
 MISSED = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW})
@@ -94,10 +89,13 @@ def rebook_missed_dose(
     number = max(a.sequence or 0 for a in every if a.step_key == step.key) + 1
     key = f"{step.key}-{number}"
     reason = (extend_window_reason or "").strip()
-    plan = _plan(session, action, state, step.key, number, earliest, relax=False)
+    new = {step.key: [number]}
+    plan, _ = plan_sessions(session, action, state, new, earliest)
     extension: dict[str, object] | None = None
     if not plan.complete:
-        loose = _plan(session, action, state, step.key, number, earliest, relax=True)
+        loose, _ = plan_sessions(
+            session, action, state, new, earliest, relaxed=frozenset({(step.key, number)})
+        )
         if not loose.complete:
             assert plan.failure is not None
             raise Conflict(
@@ -159,40 +157,4 @@ def _step_of(state: CourseState, missed: Appointment) -> Step:
             return step
     raise ValidationFailed(
         {"appointment_id": "only a dose (a session with its pair) is rebooked this way"}
-    )
-
-
-def _plan(
-    session: Session,
-    action: Action,
-    state: CourseState,
-    step_key: str,
-    number: int,
-    earliest: dt.datetime | None,
-    *,
-    relax: bool,
-) -> Plan:
-    wanted = live_wanted(state)
-    sessions = {k: sorted(v) for k, v in wanted.sessions.items()}
-    sessions.setdefault(step_key, []).append(number)
-    pairs = {k: set(v) for k, v in wanted.pairs.items()}
-    step = state.definition.step(step_key)
-    prefs = state.preferences
-    if step.pairing is not None and (prefs.include_optional or not step.pairing.optional):
-        pairs.setdefault(step_key, set()).add(number)
-    relaxed = {(step_key, number)} if relax else set()
-    shape = shape_of(state.definition, Wanted(sessions, pairs, wanted.paused), relaxed)
-    standing = element_appointments(shape, state)
-    request = Request(
-        shape=shape,
-        preferences=prefs,
-        earliest=max(earliest or action.now, action.now),
-        fixed={i: placement_of(a) for i, a in standing.items()},
-        own_appointments={a.id for a in standing.values()},
-    )
-    return run_planner(
-        session,
-        location_id=state.course.location_id,
-        patient_id=state.course.patient_id,
-        request=request,
     )
