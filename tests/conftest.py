@@ -8,14 +8,17 @@ server the PostgreSQL half is skipped, except under ``CI=true``, where it fails 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
 
 from scheduler import create_app
 from scheduler.db import Base
@@ -66,6 +69,18 @@ def _sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """scrypt costs a noticeable fraction of a second per staff member; tests make thousands."""
+    from scheduler.auth import passwords
+
+    patch = pytest.MonkeyPatch()
+    cheap = functools.partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    patch.setattr(passwords, "generate_password_hash", cheap)
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -114,13 +129,101 @@ def _empty_tables(app: Flask) -> None:
         engine.dispose()
 
 
-@pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    application = create_app(app_config(database_url))
+@pytest.fixture(scope="session")
+def shared_app(database_url: str) -> Flask:
+    """One app per database per test process: building one (the OpenAPI document above all)
+    costs more than most tests."""
+    return create_app(app_config(database_url))
+
+
+@contextmanager
+def _rolled_back(app: Flask) -> Iterator[None]:
+    """Everything the test writes stays in one outer transaction, rolled back at the end.
+
+    The app's engine is swapped for one connection inside that transaction; each session
+    joins it through a SAVEPOINT, so a ``commit`` or ``rollback`` in product code behaves as
+    it does in production, only never reaches the disk.
+    """
+    from scheduler.db import db
+
+    engines = db._app_engines[app]
+    engine = engines[None]
+    connection = engine.connect()
+    outer = connection.begin()
+    engines[None] = connection  # type: ignore[assignment]
+    db.session.session_factory.configure(join_transaction_mode="create_savepoint")
     try:
-        yield application
+        yield
     finally:
-        _empty_tables(application)
+        with app.app_context():
+            db.session.remove()
+        db.session.session_factory.kw.pop("join_transaction_mode")
+        engines[None] = engine
+        outer.rollback()
+        connection.close()
+
+
+def _fresh_runtime(app: Flask) -> None:
+    """Per-app state a test may have filled: rate-limit counters, feed caches and budgets."""
+    from scheduler.extensions import limiter
+    from scheduler.feeds.blueprint import EXTENSION, FeedRuntime
+
+    with app.app_context():
+        limiter.reset()
+    app.extensions[EXTENSION].close()
+    app.extensions[EXTENSION] = FeedRuntime(app)
+
+
+@pytest.fixture
+def app(request: pytest.FixtureRequest, shared_app: Flask) -> Iterator[Flask]:
+    """The process's app, its configuration restored and its writes undone after the test.
+
+    Tests marked ``committing`` (several connections, threads or apps sharing the data) write
+    for real and the tables are emptied afterwards instead.
+    """
+    config = dict(shared_app.config)
+    committing = request.node.get_closest_marker("committing") is not None
+    try:
+        if committing:
+            yield shared_app
+        else:
+            with _rolled_back(shared_app):
+                yield shared_app
+    finally:
+        if committing:
+            _empty_tables(shared_app)
+        shared_app.config.clear()
+        shared_app.config.update(config)
+        _fresh_runtime(shared_app)
+
+
+@pytest.fixture
+def configure(app: Flask) -> Callable[..., Flask]:
+    """Change the app's settings for this test only (restored by ``app``)."""
+
+    def change(**settings: object) -> Flask:
+        app.config.update(settings)
+        _fresh_runtime(app)  # feed settings are read when the runtime is built
+        return app
+
+    return change
+
+
+@pytest.fixture
+def fresh_app(app: Flask, database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Another app on the test's database (a second worker process, say). It sees the test's
+    data only when the test is marked ``committing``."""
+    built: list[Flask] = []
+
+    def build(**config: object) -> Flask:
+        built.append(create_app(app_config(database_url, **config)))
+        return built[-1]
+
+    yield build
+    for other in built:
+        from scheduler.feeds.blueprint import EXTENSION
+
+        other.extensions[EXTENSION].close()
 
 
 @pytest.fixture

@@ -57,8 +57,9 @@ class Factory:
         self._seq = itertools.count(1)
 
     def _save(self, obj: object) -> None:
+        # Flushed, not committed: the test's transaction is rolled back at its end.
         self.session.add(obj)
-        self.session.commit()
+        self.session.flush()
 
     def location(
         self,

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from blinker import NamedSignal
+from flask import Flask
 
 import scheduler
-from scheduler import create_app
 from scheduler.audit import Action
 from scheduler.booking import cancel_appointment, progress_appointment, reschedule_appointment
 from scheduler.clinic.locations import update_location
@@ -28,7 +28,7 @@ from scheduler.signals import (
     appointment_changed,
     clinic_data_changed,
 )
-from tests.conftest import NOW, app_config
+from tests.conftest import NOW
 from tests.factories import Factory
 
 PACKAGE = Path(scheduler.__file__).parent
@@ -156,9 +156,11 @@ def _ours(signal: NamedSignal) -> list[Callable[..., Any]]:
     return [r for r in signal.receivers_for(None) if r.__module__ in modules]
 
 
-def test_reminders_then_feeds_connected_once_however_many_apps(database_url: str) -> None:
+def test_reminders_then_feeds_connected_once_however_many_apps(
+    fresh_app: Callable[..., Flask],
+) -> None:
     for _ in range(3):
-        create_app(app_config(database_url))
+        fresh_app()
     assert _ours(appointment_changed) == [
         scheduling.on_appointment_change,
         invalidation.on_appointment_change,

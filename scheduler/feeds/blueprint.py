@@ -50,7 +50,7 @@ class FeedRuntime:
         self.misses = MissBudget(str(app.config.get("FEED_MISS_LIMIT", DEFAULT_MISS_LIMIT)))
         self.lookup = TokenLookup(
             make_url(str(app.config["SQLALCHEMY_DATABASE_URI"])),
-            lambda: db.engine,
+            lambda: db.session.connection(),
             dedicated=bool(app.config.get("FEED_LOOKUP_CONNECTIONS", not app.testing)),
         )
         self._window: Window | None = None

@@ -5,7 +5,7 @@ prepared on it, and runs it with libpq directly: no pool checkout, no pre-ping, 
 ROLLBACK, no cursor or ORM layers; one round trip that releases the GIL while it waits. (With
 psycopg's cursor API the client side of the lookup costs about three times the CPU, paid on
 every request, 304s included.) Elsewhere (SQLite, and tests unless ``FEED_LOOKUP_CONNECTIONS``
-is set) the app's engine runs the same statement.
+is set) the same statement runs on the request's own database connection.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.engine import URL
 
@@ -36,8 +37,8 @@ class LookupUnavailable(Exception):
 
 
 class TokenLookup:
-    def __init__(self, url: URL, engine: Any, dedicated: bool) -> None:
-        self._engine = engine  # a callable returning the app's Engine
+    def __init__(self, url: URL, connection: Callable[[], Connection], dedicated: bool) -> None:
+        self._shared = connection  # the request's connection, when no dedicated one is kept
         self._conninfo: str | None = None
         if dedicated and psycopg is not None and url.get_backend_name() == "postgresql":
             self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -51,9 +52,7 @@ class TokenLookup:
     def __call__(self, token: str) -> FeedState | None:
         """The feed a token opens with its counters, or None (unknown or revoked)."""
         if self._conninfo is None:
-            engine: Engine = self._engine()
-            with engine.connect() as connection:
-                return resolve_feed(connection, token)
+            return resolve_feed(self._shared(), token)
         if not TOKEN_PATTERN.fullmatch(token):
             return None
         params = [digest(token).encode(), *self._constants]

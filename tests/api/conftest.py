@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,10 +10,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
-from scheduler.auth import passwords
 from scheduler.auth.tokens import issue_token
 from scheduler.models import StaffMember
 from tests.factories import Clinic, Factory
@@ -55,13 +52,6 @@ def token_for(session: Any, member: StaffMember, now: dt.datetime, hours: float 
     token, _row = issue_token(session, member, now, dt.timedelta(hours=hours))
     session.commit()
     return token
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """scrypt costs a noticeable fraction of a second per staff member; tests make hundreds."""
-    cheap = functools.partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    monkeypatch.setattr(passwords, "generate_password_hash", cheap)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from scheduler.clinic.patients import update_patient
 from scheduler.clinic.staff import update_staff
 from scheduler.db import write_transaction
 from scheduler.models import AppointmentKind, FeedOwnerKind, FeedPrivacy, StaffPart
-from tests.conftest import NOW, app_config
+from tests.conftest import NOW
 
 from .conftest import build_clinic, feed_events, local
 
@@ -168,10 +168,8 @@ def test_cancelled_stays_30_days_then_leaves(small, token_for, fetch, session, c
     assert first.uid not in feed_events(fetch(token).data)
 
 
-def test_misses_are_plain_404s_and_rate_limited(database_url):
-    from scheduler import create_app
-
-    app = create_app(app_config(database_url, FEED_MISS_LIMIT="3 per minute"))
+def test_misses_are_plain_404s_and_rate_limited(configure):
+    app = configure(FEED_MISS_LIMIT="3 per minute")
     client = app.test_client()
     for path in ("/feeds/" + "x" * 43 + ".ics", "/feeds/short.ics", "/feeds/a/b"):
         response = client.get(path)
@@ -186,8 +184,7 @@ def test_misses_are_plain_404s_and_rate_limited(database_url):
     assert other.status_code == 404
 
 
-def test_hits_do_not_count_against_the_miss_budget(small, database_url, session):
-    from scheduler import create_app
+def test_hits_do_not_count_against_the_miss_budget(small, configure, session):
     from scheduler.feeds import issue_feed_token
 
     clinic, _first, _second = small
@@ -195,16 +192,16 @@ def test_hits_do_not_count_against_the_miss_budget(small, database_url, session)
         token = issue_feed_token(
             session, FeedOwnerKind.PATIENT, clinic.patient.id, Action("t", None, NOW)
         )
-    app = create_app(app_config(database_url, FEED_MISS_LIMIT="2 per minute"))
+    app = configure(FEED_MISS_LIMIT="2 per minute")
     client = app.test_client()
     for _ in range(5):
         assert client.get(f"/feeds/{token}.ics").status_code == 200
     assert client.get("/feeds/nope.ics").status_code == 404
 
 
-def test_two_processes_never_serve_a_stale_body(database_url, session, make):
+@pytest.mark.committing
+def test_two_processes_never_serve_a_stale_body(fresh_app, session, make):
     """Two app instances stand in for two worker processes sharing the database."""
-    from scheduler import create_app
     from scheduler.feeds import issue_feed_token, revoke_feed_tokens
 
     fc = build_clinic(session, make)
@@ -213,7 +210,7 @@ def test_two_processes_never_serve_a_stale_body(database_url, session, make):
             session, FeedOwnerKind.STAFF, fc.ny.therapist.id, Action("t", None, NOW)
         )
     # As in production: lookups on each worker's own driver connections (PostgreSQL).
-    apps = [create_app(app_config(database_url, FEED_LOOKUP_CONNECTIONS=True)) for _ in "ab"]
+    apps = [fresh_app(FEED_LOOKUP_CONNECTIONS=True) for _ in "ab"]
     worker_a, worker_b = (a.test_client() for a in apps)
     a1 = worker_a.get(f"/feeds/{token}.ics")
     b1 = worker_b.get(f"/feeds/{token}.ics")
@@ -235,5 +232,3 @@ def test_two_processes_never_serve_a_stale_body(database_url, session, make):
         revoke_feed_tokens(session, FeedOwnerKind.STAFF, fc.ny.therapist.id, Action("t", None, NOW))
     assert worker_a.get(f"/feeds/{token}.ics").status_code == 404
     assert worker_b.get(f"/feeds/{token}.ics").status_code == 404
-    for app in apps:
-        app.extensions["scheduler.feeds"].close()

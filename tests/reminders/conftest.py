@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import email
 import email.policy
-import functools
 import socket
 import threading
 import uuid
@@ -18,10 +17,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import insert, select
-from werkzeug.security import generate_password_hash
 
 from scheduler.audit import Action
-from scheduler.auth import passwords
 from scheduler.booking import AppointmentRequest, book_appointment
 from scheduler.booking.changes import AppointmentChange, publish
 from scheduler.db import write_transaction
@@ -43,13 +40,6 @@ from scheduler.reminders.worker import ReminderWorker, WorkerSettings
 from ..conftest import NOW
 
 SENDER = "Clinic <clinic@clinic.example.org>"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every clinic makes four staff sign-ins; scrypt would cost most of each test's time."""
-    cheap = functools.partial(generate_password_hash, method="pbkdf2:sha256:1000")
-    monkeypatch.setattr(passwords, "generate_password_hash", cheap)
 
 
 def free_port() -> int:
@@ -189,7 +179,7 @@ def rows(session, **where: object) -> list[Reminder]:
     query = select(Reminder).order_by(Reminder.due_at, Reminder.id)
     for name, value in where.items():
         query = query.where(getattr(Reminder, name) == value)
-    session.rollback()  # a fresh snapshot: workers wrote from other connections
+    session.commit()  # a fresh snapshot: workers wrote through other sessions
     session.expire_all()
     return list(session.scalars(query))
 

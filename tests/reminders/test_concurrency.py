@@ -17,6 +17,8 @@ from .conftest import insert_due, rows
 D = dt.date(2026, 3, 5)
 
 
+@pytest.mark.slow
+@pytest.mark.committing
 def test_two_workers_deliver_each_of_1000_reminders_once(
     dialect, make, session, clock, make_worker, smtp_server
 ):

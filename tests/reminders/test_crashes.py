@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from scheduler.db import write_transaction
@@ -114,6 +115,8 @@ def _wait(condition, seconds: float) -> bool:
     return condition()
 
 
+@pytest.mark.slow
+@pytest.mark.committing
 def test_a_worker_process_killed_with_sigkill_loses_nothing(
     database_url, make, session, smtp_server
 ):

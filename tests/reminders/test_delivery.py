@@ -29,7 +29,7 @@ def utc(*args: int) -> dt.datetime:
 
 def fresh(session):
     """The admin module, after ending the test session's snapshot (workers wrote meanwhile)."""
-    session.rollback()
+    session.commit()
     session.expire_all()
     return admin
 
@@ -223,7 +223,6 @@ def test_permanent_failure_is_shown_and_resent(make, session, clock, make_worker
     (message,) = smtp_server.mailbox.take()
     assert message.message_id == f"<reminder-{failed.id}.0@clinic.example.org>"
     # Resending a message that did go out makes a deliberate copy with a Message-ID of its own.
-    session.rollback()
     with write_transaction(session):
         admin.resend(session, failed.id, Action("reminder.resend", None, clock()))
     worker.run_once()

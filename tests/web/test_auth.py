@@ -8,9 +8,8 @@ import re
 import pytest
 from flask import g
 
-from scheduler import create_app
 from scheduler.models import Role
-from tests.conftest import NOW, app_config
+from tests.conftest import NOW
 from tests.factories import PASSWORD
 
 from .conftest import sign_in
@@ -64,11 +63,9 @@ def test_sign_out_ends_the_session(app, make):
     assert client.get("/my/week").status_code == 302
 
 
-def test_session_expires_after_idle_minutes(database_url, make):
+def test_session_expires_after_idle_minutes(configure, make):
     moment = {"now": NOW}
-    app = create_app(
-        app_config(database_url, CLOCK=lambda: moment["now"], SESSION_LIFETIME_MINUTES=30)
-    )
+    app = configure(CLOCK=lambda: moment["now"], SESSION_LIFETIME_MINUTES=30)
     member = make.staff([Role.THERAPIST])
     client = app.test_client()
     sign_in(client, member)
@@ -95,8 +92,8 @@ def test_changing_the_password_signs_out_other_browsers(app, make, session):
     assert client.get("/my/week").status_code == 302
 
 
-def test_failed_sign_ins_are_rate_limited(database_url, make):
-    app = create_app(app_config(database_url, SIGN_IN_RATE_LIMIT="3 per minute"))
+def test_failed_sign_ins_are_rate_limited(configure, make):
+    app = configure(SIGN_IN_RATE_LIMIT="3 per minute")
     member = make.staff([Role.FRONT_DESK])
     client = app.test_client()
     for _ in range(3):
@@ -107,8 +104,8 @@ def test_failed_sign_ins_are_rate_limited(database_url, make):
     assert b"Too Many Requests" in blocked.data
 
 
-def test_successful_sign_ins_do_not_count_against_the_limit(database_url, make):
-    app = create_app(app_config(database_url, SIGN_IN_RATE_LIMIT="2 per minute"))
+def test_successful_sign_ins_do_not_count_against_the_limit(configure, make):
+    app = configure(SIGN_IN_RATE_LIMIT="2 per minute")
     member = make.staff([Role.FRONT_DESK])
     client = app.test_client()
     for _ in range(4):
@@ -117,8 +114,8 @@ def test_successful_sign_ins_do_not_count_against_the_limit(database_url, make):
 
 
 @pytest.fixture
-def csrf_app(database_url):
-    return create_app(app_config(database_url, WTF_CSRF_ENABLED=True))
+def csrf_app(configure):
+    return configure(WTF_CSRF_ENABLED=True)
 
 
 def token_from(page: str) -> str:
