@@ -26,6 +26,7 @@ from ..models import (
     Patient,
     ProtocolVersion,
 )
+from ..protocols import definition_of
 
 #: Courses that still hold the patient's dosing: a paused course comes back where it stopped.
 OPEN_COURSES = (CourseStatus.ACTIVE, CourseStatus.PAUSED)
@@ -73,7 +74,7 @@ def other_dosing_courses(
         select(
             Course.id,
             Course.status,
-            ProtocolVersion.definition,
+            Course.protocol_version_id,
             Appointment.starts_at,
             Appointment.ends_at,
         )
@@ -88,19 +89,25 @@ def other_dosing_courses(
     )
     if exclude_course_id is not None:
         query = query.where(Course.id != exclude_course_id)
-    spans: dict[int, list[object]] = {}
-    for course_id, status, definition, starts_at, ends_at in session.execute(query):
+    spans: dict[int, tuple[str, int, dt.datetime, dt.datetime]] = {}
+    for course_id, status, version_id, starts_at, ends_at in session.execute(query):
         found = spans.get(course_id)
-        name = str((definition or {}).get("name", "protocol"))
-        if found is None:
-            spans[course_id] = [status, name, starts_at, ends_at]
-        else:
-            found[2] = min(found[2], starts_at)  # type: ignore[type-var]
-            found[3] = max(found[3], ends_at)  # type: ignore[type-var]
+        if found is not None:
+            starts_at, ends_at = min(found[2], starts_at), max(found[3], ends_at)
+        spans[course_id] = (str(status), version_id, starts_at, ends_at)
+    names = _protocol_names(session, {span[1] for span in spans.values()})
     return [
-        OtherCourse(cid, str(name), str(status), first, last)  # type: ignore[arg-type]
-        for cid, (status, name, first, last) in sorted(spans.items())
+        OtherCourse(cid, names[version_id], status, first, last)
+        for cid, (status, version_id, first, last) in sorted(spans.items())
     ]
+
+
+def _protocol_names(session: Session, version_ids: set[int]) -> dict[int, str]:
+    """The protocol's name in each version (a later version may have renamed it)."""
+    if not version_ids:
+        return {}
+    versions = session.scalars(select(ProtocolVersion).where(ProtocolVersion.id.in_(version_ids)))
+    return {v.id: definition_of(v).name for v in versions}
 
 
 def not_before(others: list[OtherCourse]) -> dt.datetime | None:

@@ -33,6 +33,7 @@ from ..models import (
     StaffMember,
     StaffPart,
 )
+from ..protocols import ProtocolDefinition, stored_definition
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,9 @@ def _facts_with_staff(
 
 def protocol_definitions(
     session: Session, facts: Sequence[AppointmentFacts]
-) -> dict[int, dict[str, Any]]:
+) -> dict[int, ProtocolDefinition]:
+    """The protocol versions the appointments were planned with, parsed (and remembered by
+    ``scheduler.protocols``: a feed renders on every request)."""
     wanted = {f.protocol_version_id for f in facts if f.protocol_version_id is not None}
     if not wanted:
         return {}
@@ -260,7 +263,7 @@ def protocol_definitions(
             ProtocolVersion.id.in_(sorted(wanted))
         )
     )
-    return {row[0]: row[1] if isinstance(row[1], dict) else {} for row in rows}
+    return {row[0]: stored_definition(row[1]) for row in rows}
 
 
 def _departure_conditions(

@@ -15,9 +15,7 @@ diagnosis, a dose or a note: the facts these views are built from do not contain
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from ..models import (
     AppointmentKind,
@@ -27,6 +25,7 @@ from ..models import (
     RoomKind,
     StaffPart,
 )
+from ..protocols import ProtocolDefinition
 from .facts import AppointmentFacts
 
 MINIMAL_SUMMARY = "Clinic appointment"
@@ -108,37 +107,15 @@ class StepInfo:
     total: int | None = None
 
 
-def step_info(definition: Mapping[str, Any] | None, step_key: str | None) -> StepInfo:
-    """How many sessions the protocol step (or the step a pairing belongs to) has.
-
-    Reads the document ``scheduler.protocols`` stores in a version: ``steps[*].key``,
-    ``steps[*].phases[*].count`` (null: open-ended) and ``steps[*].pairing.key``.
-    """
-    if not definition or not step_key:
+def step_info(definition: ProtocolDefinition | None, step_key: str | None) -> StepInfo:
+    """How many sessions the protocol step (or the step a pairing belongs to) has; None when
+    it is open-ended."""
+    if definition is None or not step_key:
         return StepInfo()
-    steps = definition.get("steps")
-    if not isinstance(steps, list):
-        return StepInfo()
-    for step in steps:
-        if not isinstance(step, Mapping):
-            continue
-        pairing = step.get("pairing")
-        paired = isinstance(pairing, Mapping) and pairing.get("key") == step_key
-        if step.get("key") == step_key or paired:
-            return StepInfo(total=_count(step.get("phases")))
+    for step in definition.steps:
+        if step.key == step_key or (step.pairing is not None and step.pairing.key == step_key):
+            return StepInfo(total=step.count)
     return StepInfo()
-
-
-def _count(phases: Any) -> int | None:
-    if not isinstance(phases, list) or not phases:
-        return None
-    total = 0
-    for phase in phases:
-        count = phase.get("count") if isinstance(phase, Mapping) else None
-        if isinstance(count, bool) or not isinstance(count, int):
-            return None
-        total += count
-    return total
 
 
 def view_for(

@@ -21,6 +21,8 @@ from .versions import (
     get_protocol,
     get_version,
     set_active,
+    stored_definition,
+    version_document,
 )
 
 __all__ = [
@@ -43,4 +45,6 @@ __all__ = [
     "parse_definition",
     "seed_protocols",
     "set_active",
+    "stored_definition",
+    "version_document",
 ]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import Action
 from ..models import Protocol
-from .versions import create_protocol, current_version
+from .versions import create_protocol, current_version, definition_of
 
 EVALUATION: dict[str, Any] = {
     "key": "evaluation",
@@ -273,9 +273,9 @@ def seed_protocols(session: Session, action: Action) -> list[Seeded]:
 
 
 def _lacks(session: Session, protocol: Protocol, document: dict[str, Any]) -> tuple[str, ...]:
-    stored = current_version(session, protocol).definition
+    stored = definition_of(current_version(session, protocol))
     return tuple(
         field
         for field in ("counts_as", "requires")
-        if document.get(field) and not stored.get(field)
+        if document.get(field) and not getattr(stored, field)
     )

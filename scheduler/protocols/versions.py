@@ -105,11 +105,36 @@ def current_version(session: Session, protocol: Protocol) -> ProtocolVersion:
     return version
 
 
-def definition_of(version: ProtocolVersion) -> ProtocolDefinition:
-    """The parsed definition of a stored version (stored documents were validated on write).
+#: Where ``definition_of`` keeps a version's parse: not a mapped attribute, so SQLAlchemy
+#: neither loads, expires nor flushes it.
+_MEMO = "_parsed_definition"
 
-    Versions never change, so the parse is remembered by the document's text."""
-    return _parsed(json.dumps(version.definition, sort_keys=True))
+
+def definition_of(version: ProtocolVersion) -> ProtocolDefinition:
+    """The parsed definition of a stored version: the one way to read a version's document.
+
+    Stored documents were validated on write, but are parsed again rather than trusted, so a
+    shape the schema refuses never reaches a reader. Reminders and feeds ask once per
+    appointment: the result is kept on the loaded version (for as long as its document is the
+    same object) and, across sessions, by the document's text."""
+    document = version.definition
+    memo = version.__dict__.get(_MEMO)
+    if memo is not None and memo[0] is document:
+        return memo[1]
+    definition = stored_definition(document)
+    version.__dict__[_MEMO] = (document, definition)
+    return definition
+
+
+def stored_definition(document: Any) -> ProtocolDefinition:
+    """The parsed definition of a stored document read without its ORM object (feeds read
+    rows as tuples); raises ``ValidationFailed`` like ``parse_definition``."""
+    return _parsed(json.dumps(document, sort_keys=True))
+
+
+def version_document(version: ProtocolVersion) -> dict[str, Any]:
+    """A version's document as the typed reader sees it, for showing and editing."""
+    return definition_document(definition_of(version))
 
 
 @lru_cache(maxsize=128)

@@ -1,14 +1,15 @@
 """Which reminders an appointment gets, on which channels, and when: the rules live here.
 
 Offsets come from, in order: the patient's overrides (``Patient.reminder_overrides``), the
-protocol step's ``reminders`` in the course's protocol version, then the defaults below.
+``reminder_hours`` of the protocol step (or pairing) in the course's protocol version, then the
+defaults below.
 Every time is decided in the patient's own time zone, where quiet hours apply.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import object_session
 
 from ..models import Appointment, AppointmentKind, Course, Patient, ReminderChannel
+from ..protocols import Pairing, Step, definition_of
 
 DEFAULT_QUIET_START = dt.time(21, 0)
 DEFAULT_QUIET_END = dt.time(8, 0)
@@ -103,11 +105,9 @@ def policy_for(appointment: Appointment) -> ReminderPolicy:
     patient = appointment.patient
     step = protocol_step(appointment)
     rules = DEFAULT_RULES.get(appointment.kind, ())
-    if step is not None:
-        # An empty list is what a protocol without its own reminder hours stores: defaults.
-        configured = step.get("reminders") or step.get("reminder_hours")
-        if configured:
-            rules = _rules_from_definition(configured, rules, appointment.kind)
+    # No hours of its own (the schema's default, an empty list): the defaults.
+    if step is not None and step.reminder_hours:
+        rules = _rules_from_hours(list(step.reminder_hours), rules, appointment.kind)
     overrides = (patient.reminder_overrides or {}).get(str(appointment.kind))
     if overrides is not None:
         rules = _rules_from_hours(overrides, rules, appointment.kind)
@@ -153,35 +153,32 @@ def patient_zone(patient: Patient) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def protocol_step(appointment: Appointment) -> Mapping[str, Any] | None:
-    """The protocol definition's step (or a step's pairing) this appointment fills.
-
-    Reads the document ``scheduler.protocols`` stores in a version: ``steps[*]`` and
-    ``steps[*].pairing``, each with ``key``, ``instructions`` and ``reminder_hours``.
-    """
+def protocol_step(appointment: Appointment) -> Step | Pairing | None:
+    """The step (or a step's pairing) of the course's protocol version this appointment fills."""
     if appointment.course_id is None or not appointment.step_key:
         return None
     session = object_session(appointment)
     course = session.get(Course, appointment.course_id) if session is not None else None
     if course is None or course.protocol_version is None:
         return None
-    definition = course.protocol_version.definition or {}
-    for step in _steps(definition):
-        if isinstance(step, Mapping) and str(step.get("key")) == appointment.step_key:
+    definition = definition_of(course.protocol_version)
+    for step in definition.steps:
+        if step.key == appointment.step_key:
             return step
+        if step.pairing is not None and step.pairing.key == appointment.step_key:
+            return step.pairing
     return None
 
 
 def instructions_for(
-    appointment: Appointment, step: Mapping[str, Any] | None = None
+    appointment: Appointment, step: Step | Pairing | None = None
 ) -> tuple[str, ...]:
+    """The step's instructions, one line each, or the clinic's defaults when it has none."""
     if step is None:
         step = protocol_step(appointment)
     if step is not None:
-        found = _texts(step.get("instructions"))
-        if found is None:
-            found = _texts(step.get("patient_instructions"))
-        if found is not None:
+        found = _lines(step.instructions)
+        if found:
             return found
     return DEFAULT_INSTRUCTIONS.get(appointment.kind, ())
 
@@ -222,31 +219,13 @@ def next_allowed(when: dt.datetime, tz: ZoneInfo, start: dt.time, end: dt.time) 
     return dt.datetime.combine(day, end, tzinfo=tz).astimezone(dt.UTC)
 
 
-# --- reading definitions -------------------------------------------------------------------
+# --- reading a step's settings ------------------------------------------------------------
 
 
-def _steps(definition: Mapping[str, Any]) -> Iterable[Any]:
-    steps = definition.get("steps")
-    if isinstance(steps, list):
-        for step in steps:
-            yield step
-            if isinstance(step, Mapping) and isinstance(step.get("pairing"), Mapping):
-                yield step["pairing"]
-    phases = definition.get("phases")
-    if isinstance(phases, list):
-        for phase in phases:
-            if isinstance(phase, Mapping) and isinstance(phase.get("steps"), list):
-                yield from phase["steps"]
-
-
-def _texts(value: Any) -> tuple[str, ...] | None:
-    if isinstance(value, str):
-        lines = [line.strip(" -*\t") for line in value.splitlines()]
-        found = tuple(line for line in lines if line)
-        return found or None
-    if isinstance(value, list):
-        return tuple(str(v) for v in value if str(v).strip())
-    return None
+def _lines(text: str) -> tuple[str, ...]:
+    """Instructions written as lines or a bulleted list, without the bullets and blank lines."""
+    lines = (line.strip(" -*\t") for line in text.splitlines())
+    return tuple(line for line in lines if line)
 
 
 def _template_for(hours: float, defaults: Iterable[ReminderRule], kind: AppointmentKind) -> str:
@@ -271,29 +250,6 @@ def _rules_from_hours(
         template = _template_for(float(value), defaults, kind)
         essential = template == "dosing_preparation"
         result.append(rule(float(value), template, essential=essential))
-    return tuple(_unique(result))
-
-
-def _rules_from_definition(
-    items: Any, defaults: tuple[ReminderRule, ...], kind: AppointmentKind
-) -> tuple[ReminderRule, ...]:
-    """A step's ``reminders``: hours (``[48, 2]``) or objects
-    (``{"hours_before": 48, "template": "dosing_preparation", "essential": true}``)."""
-    if not isinstance(items, list):
-        return defaults
-    result = []
-    for item in items:
-        if isinstance(item, Mapping):
-            hours = item.get("hours_before", item.get("hours"))
-            if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:
-                continue
-            template = item.get("template")
-            if template not in TEMPLATE_NAMES:
-                template = _template_for(float(hours), defaults, kind)
-            essential = bool(item.get("essential", template == "dosing_preparation"))
-            result.append(rule(float(hours), str(template), essential=essential))
-        else:
-            result.extend(_rules_from_hours([item], defaults, kind))
     return tuple(_unique(result))
 
 

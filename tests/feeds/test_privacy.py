@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import icalendar
 
 from scheduler.audit import Action
@@ -9,7 +11,10 @@ from scheduler.clinic.patients import update_patient
 from scheduler.clinic.staff import update_staff
 from scheduler.db import write_transaction
 from scheduler.feeds import render_appointment_ics, render_course_ics, staff_audience
+from scheduler.feeds.privacy import StepInfo, step_info
 from scheduler.models import AppointmentKind, FeedOwnerKind, FeedPrivacy
+from scheduler.protocols import create_protocol, parse_definition
+from scheduler.protocols.seed import ESKETAMINE, IV_INDUCTION
 from tests.conftest import NOW
 
 from .conftest import SECRETS, unfold
@@ -172,3 +177,35 @@ def test_appointment_ics_for_email(session, clinic):
         "VEVENT"
     )
     assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 2
+
+
+def test_step_numbers_count_the_typed_steps_and_pairings():
+    iv, esketamine = parse_definition(IV_INDUCTION), parse_definition(ESKETAMINE)
+    assert step_info(iv, "dosing") == StepInfo(total=6)
+    assert step_info(iv, "integration") == StepInfo(total=6)  # the pairing counts its step's
+    assert step_info(iv, "evaluation") == StepInfo(total=1)
+    assert step_info(esketamine, "dosing") == StepInfo(total=None)  # open-ended maintenance
+    assert step_info(iv, "unknown") == StepInfo() == step_info(None, "dosing")
+
+
+def test_a_patients_calendar_follows_the_courses_protocol_version(session, clinic):
+    document = copy.deepcopy(IV_INDUCTION)
+    document["name"] = "IV induction (eight)"
+    dosing = document["steps"][1]
+    dosing["phases"][0]["count"] = 8
+    dosing["window"] = "28d"
+    dosing["pairing"]["reminder_hours"] = [28]
+    dosing["pairing"]["instructions"] = "Bring headphones."
+    with write_transaction(session):
+        protocol = create_protocol(session, Action("test", None, NOW), document)
+        clinic.course.protocol_version = protocol.versions[-1]
+        clinic.avery.feed_privacy = FeedPrivacy.DETAILED
+    calendar = icalendar.Calendar.from_ical(render_course_ics(session, clinic.course))
+    events = calendar.walk("VEVENT")
+    assert "Treatment session 3 of 8" in {str(e["SUMMARY"]) for e in events}
+    integrations = [e for e in events if str(e["SUMMARY"]).startswith("Integration")]
+    assert len(integrations) == 6
+    for event in integrations:
+        assert "Bring headphones." in str(event["DESCRIPTION"])
+        triggers = [a["TRIGGER"].to_ical().decode() for a in event.walk("VALARM")]
+        assert triggers == ["-P1DT4H"]

@@ -26,13 +26,11 @@ from scheduler.models import (
     AppointmentKind,
     Course,
     MessageKind,
-    Protocol,
-    ProtocolVersion,
     Reminder,
     ReminderChannel,
-    Route,
     StaffPart,
 )
+from scheduler.protocols import create_protocol, current_version
 from scheduler.reminders.channels import LogSmsBackend, SmtpChannel, parse_smtp_url
 from scheduler.reminders.scheduling import course_booked
 from scheduler.reminders.worker import ReminderWorker, WorkerSettings
@@ -186,17 +184,33 @@ def rows(session, **where: object) -> list[Reminder]:
 
 # --- courses, booked the way a course booking does: one transaction, one welcome ------------
 
+#: The protocol's document, in the schema's shape (``scheduler.protocols.schema``): the
+#: infusion keeps the default reminders, its integration session has its own.
 IV_DEFINITION = {
     "name": "IV induction",
+    "route": "iv",
     "steps": [
         {
             "key": "infusion",
             "kind": "dosing",
+            "label": "Ketamine infusion",
+            "administration_minutes": 45,
+            "monitoring_minutes": 55,
+            "buffer_minutes": 15,
+            "room_kinds": ["infusion_chair"],
+            "staff": ["administering_clinician"],
+            "phases": [{"count": 6, "min_gap": "48h", "max_gap": "7d"}],
             "instructions": "No solid food for 6 hours before.\nA driver must take you home.",
             "reminder_hours": [],
             "pairing": {
                 "key": "integration",
                 "kind": "integration",
+                "label": "Integration session",
+                "min_after": "18h",
+                "max_after": "72h",
+                "minutes": 50,
+                "staff": ["therapist"],
+                "room_kinds": ["therapy_room", "telehealth"],
                 "instructions": "",
                 "reminder_hours": [24, 1],
             },
@@ -206,18 +220,13 @@ IV_DEFINITION = {
 
 
 def make_course(session, clinic, definition: dict | None = None, patient=None):
-    protocol = Protocol(name=f"IV induction {uuid4_hex()}", route=Route.IV)
-    session.add(protocol)
-    session.flush()
-    version = ProtocolVersion(
-        protocol_id=protocol.id, number=1, definition=definition or IV_DEFINITION
-    )
-    session.add(version)
-    session.flush()
+    """A course of a protocol created the way an admin creates one: the document is checked."""
+    document = {**(definition or IV_DEFINITION), "name": f"IV induction {uuid4_hex()}"}
+    protocol = create_protocol(session, Action("protocol.create", None, NOW), document)
     course = Course(
         patient_id=(patient or clinic.patient).id,
         location_id=clinic.location.id,
-        protocol_version_id=version.id,
+        protocol_version_id=current_version(session, protocol).id,
     )
     session.add(course)
     session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import pytest
@@ -18,10 +19,10 @@ from scheduler.models import (
     ReminderChannel,
     ReminderStatus,
 )
-from scheduler.reminders.policy import policy_for
+from scheduler.reminders.policy import DEFAULT_INSTRUCTIONS, policy_for
 from scheduler.reminders.scheduling import course_booked, patient_changed, schedule_reminders
 
-from .conftest import book_course, make_course, rows
+from .conftest import IV_DEFINITION, book_course, make_course, rows
 
 D = dt.date(2026, 3, 5)  # Thursday
 
@@ -253,18 +254,13 @@ def test_course_booked_folds_booked_notices_into_the_welcome(make, session, now)
 
 def test_protocol_step_hours_and_instructions(make, session, now):
     clinic = make.clinic()
-    definition = {
-        "steps": [
-            {
-                "key": "infusion",
-                "kind": "dosing",
-                "instructions": "Eat nothing after midnight.",
-                "reminder_hours": [36, 3],
-                "pairing": None,
-            }
-        ]
+    infusion = {
+        **IV_DEFINITION["steps"][0],
+        "instructions": "Eat nothing after midnight.",
+        "reminder_hours": [36, 3],
+        "pairing": None,
     }
-    course = make_course(session, clinic, definition)
+    course = make_course(session, clinic, {**IV_DEFINITION, "steps": [infusion]})
     (appt,) = book_course(
         session, clinic, course, [(AppointmentKind.DOSING, make.local(clinic.location, D, 10))], now
     )
@@ -339,3 +335,44 @@ def test_editing_a_patient_through_the_clinic_domain_replans_reminders(make, ses
             session, Action("patient.update", None, now), clinic.patient, {"remind_by_email": False}
         )
     assert by_key(session)[("reminder", 2880, "email")].status == "skipped"
+
+
+def test_integration_reads_its_pairings_hours_and_instructions(make, session, now):
+    clinic = make.clinic()
+    infusion = copy.deepcopy(IV_DEFINITION["steps"][0])
+    infusion["pairing"]["reminder_hours"] = [30, 3]
+    infusion["pairing"]["instructions"] = "- Find a quiet room.\n\n- Test your video link."
+    course = make_course(session, clinic, {**IV_DEFINITION, "steps": [infusion]})
+    dose, integration = book_course(
+        session,
+        clinic,
+        course,
+        [
+            (AppointmentKind.DOSING, make.local(clinic.location, D, 10)),
+            (AppointmentKind.INTEGRATION, make.local(clinic.location, D + dt.timedelta(1), 14)),
+        ],
+        now,
+    )
+    policy = policy_for(integration)
+    assert [(r.before, r.template) for r in policy.rules] == [
+        (dt.timedelta(hours=30), "integration_reminder"),
+        (dt.timedelta(hours=3), "integration_reminder"),
+    ]
+    assert policy.instructions == ("Find a quiet room.", "Test your video link.")
+    # The infusion has no hours of its own: the clinic's 48 h and 2 h, with its instructions.
+    dosing = policy_for(dose)
+    assert [r.before for r in dosing.rules] == [dt.timedelta(hours=48), dt.timedelta(hours=2)]
+    assert dosing.instructions == (
+        "No solid food for 6 hours before.",
+        "A driver must take you home.",
+    )
+
+
+def test_a_step_without_instructions_gets_the_clinics_defaults(make, session, now):
+    clinic = make.clinic()
+    infusion = {**IV_DEFINITION["steps"][0], "instructions": "", "pairing": None}
+    course = make_course(session, clinic, {**IV_DEFINITION, "steps": [infusion]})
+    (dose,) = book_course(
+        session, clinic, course, [(AppointmentKind.DOSING, make.local(clinic.location, D, 10))], now
+    )
+    assert policy_for(dose).instructions == DEFAULT_INSTRUCTIONS[AppointmentKind.DOSING]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from ...models import Protocol, ProtocolVersion, Route
+from ...protocols import version_document
 from .common import Flag, Instant
 
 
@@ -17,8 +18,12 @@ class VersionSummarySchema(Schema):
 
 class VersionSchema(VersionSummarySchema):
     protocol_id = fields.Integer()
-    definition = fields.Dict(
-        metadata={"description": "The protocol document (see the request body of POST)"}
+    definition = fields.Function(
+        version_document,
+        metadata={
+            "type": "object",
+            "description": "The protocol document (see the request body of POST)",
+        },
     )
 
 
@@ -40,7 +45,7 @@ class ProtocolSummarySchema(Schema):
 
 class ProtocolSchema(ProtocolSummarySchema):
     definition = fields.Function(
-        lambda p: _current(p).definition,
+        lambda p: version_document(_current(p)),
         metadata={"type": "object", "description": "The current version's document"},
     )
     versions = fields.List(fields.Nested(VersionSummarySchema))

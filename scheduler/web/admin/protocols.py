@@ -29,6 +29,7 @@ from ...protocols import (
     definition_of,
     get_protocol,
     set_active,
+    version_document,
 )
 from ..forms.admin_protocols import ProtocolForm
 from ..forms.auth import ActionForm
@@ -127,7 +128,7 @@ def protocol(protocol_id: int) -> str:
         version=version,
         definition=definition_of(version),
         versions=versions,
-        document=pretty(version.definition),
+        document=pretty(version_document(version)),
     )
 
 
@@ -138,7 +139,7 @@ def protocol_edit(protocol_id: int) -> Response | tuple[str, int]:
     form = ProtocolForm()
     problems: list[tuple[str, str]] = []
     if request.method == "GET":
-        form.document.data = pretty(current_version(db.session, protocol).definition)
+        form.document.data = pretty(version_document(current_version(db.session, protocol)))
     elif form.validate_on_submit():
         document = document_from(form)
         if document is not None:
