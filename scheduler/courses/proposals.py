@@ -23,6 +23,7 @@ from ..models import AppointmentKind, Room, StaffMember, StaffPart
 from ..planning import (
     Alternative,
     Context,
+    Element,
     Pin,
     Placement,
     Plan,
@@ -392,9 +393,7 @@ def swap_session(
     if key not in index:
         raise ValidationFailed({"key": f"{key!r} is not a session of this proposal"})
     element = shape.elements[index[key]]
-    if choice.staff is not None and sorted(p for _, p in choice.staff) != sorted(element.parts):
-        parts = ", ".join(p.value for p in element.parts)
-        raise ValidationFailed({"staff": f"{element.title} needs exactly: {parts}"})
+    _check_choice(session, request, element, choice)
     if current is None:
         base = plan_new_course(session, request)
         current = [
@@ -436,6 +435,23 @@ def swap_session(
     proposal = proposal_of(request, plan)
     proposal.mark_changed(current)
     return name_proposal(session, proposal)
+
+
+def _check_choice(session: Session, request: NewCourse, element: Element, choice: Choice) -> None:
+    """A room or staff the session could never have is named here, not as a plan failure."""
+    if choice.room_id is not None:
+        room = session.get(Room, choice.room_id)
+        if room is None or room.location_id != request.location_id or not room.active:
+            raise ValidationFailed({"room_id": f"no room {choice.room_id} in service here"})
+        if room.kind not in element.room_kinds:
+            raise ValidationFailed({"room_id": f"{element.title} cannot take place in {room.name}"})
+    if choice.staff is not None:
+        if sorted(p for _, p in choice.staff) != sorted(element.parts):
+            parts = ", ".join(p.value for p in element.parts)
+            raise ValidationFailed({"staff": f"{element.title} needs exactly: {parts}"})
+        for staff_id, _part in choice.staff:
+            if session.get(StaffMember, staff_id) is None:
+                raise ValidationFailed({"staff": f"no staff member {staff_id}"})
 
 
 def require_pin_held(proposal: Proposal, key: str) -> None:
