@@ -7,7 +7,6 @@ The views are thin: ``scheduler.courses`` does the work, inside one write transa
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -22,25 +21,31 @@ from ..auth.permissions import (
 )
 from ..clock import now
 from ..courses import (
-    NewCourse,
-    ProposedAppointment,
     book_course,
     cancel_course,
     cancel_session,
     course_view,
     extend_course,
     get_course,
-    new_course,
     pause_course,
     plan_new_course,
     proposal_plan,
     resume_course,
 )
 from ..courses.numbering import session_numbers
+from ..courses.proposals import (
+    Choice,
+    CourseRequest,
+    Names,
+    course_request,
+    other_times,
+    propose,
+    require_pin_held,
+    swap_session,
+)
 from ..db import db, write_transaction
 from ..errors import NotFound
 from ..models import Appointment, Course, Room, StaffMember
-from ..planning import Plan
 from .access import action, get_or_404
 from .auth import current_actor
 from .responses import errors
@@ -52,15 +57,18 @@ from .schemas.courses import (
     CourseSchema,
     CourseSummarySchema,
     ExtendSchema,
-    Names,
+    OtherTimesRequestSchema,
+    OtherTimesSchema,
     PlanRequestSchema,
     ProposalSchema,
     ReasonSchema,
     ResumeSchema,
+    SwapProposalSchema,
+    SwapRequestSchema,
     appointment_item,
     course_json,
     preferences_from,
-    proposal,
+    proposed_items,
 )
 
 blp = Blueprint(
@@ -72,26 +80,24 @@ blp = Blueprint(
 
 
 def names(location_tz: str) -> Names:
-    """Room and staff names for answers (staff names are not patient data)."""
+    """Every room and staff name, for move previews (staff names are not patient data)."""
     rooms = {i: n for i, n in db.session.execute(select(Room.id, Room.name))}
     staff = {i: n for i, n in db.session.execute(select(StaffMember.id, StaffMember.name))}
-    return Names(rooms, staff, ZoneInfo(location_tz))
+    return Names(location_tz, rooms, staff)
 
 
-def _request(data: dict[str, Any]) -> NewCourse:
+def _request(data: dict[str, Any]) -> CourseRequest:
     overrides = data.get("override") or []
     if overrides:
         require(is_admin(current_actor()), "override a rule (admins only)")
-    return new_course(
-        db.session,
+    return CourseRequest(
         patient_id=data["patient_id"],
         location_id=data["location_id"],
         protocol_id=data.get("protocol_id"),
         protocol_version_id=data.get("protocol_version_id"),
         preferences=preferences_from(data.get("preferences")),
         earliest=data.get("earliest_start"),
-        now=now(),
-        overrides=overrides,
+        overrides=tuple(overrides),
     )
 
 
@@ -115,9 +121,45 @@ def plan(data: dict[str, Any]) -> Any:
     When the patient misses a precondition of the protocol (a completed induction, the REMS
     enrollment), 409 with rule `precondition` lists each in `missing`."""
     require(can_manage_courses(current_actor()), "plan courses")
-    request = _request(data)
-    result: Plan = plan_new_course(db.session, request)
-    return proposal(result, request, names(request.timezone))
+    return propose(db.session, _request(data), now())
+
+
+@blp.route("/plan/swap", methods=["POST"])
+@blp.arguments(SwapRequestSchema)
+@blp.response(200, SwapProposalSchema)
+@errors(blp, 400, 403, 409, 422)
+def swap(data: dict[str, Any]) -> Any:
+    """The proposal with appointment `key` moved to `starts_at` (in `room_id`, with `staff`
+    when given): every other appointment prefers where it was in `appointments`, and moves only
+    when the protocol makes it follow (its pair, later spacing); `changed` lists what moved.
+    Writes nothing. A time the appointment itself cannot take is 422 naming `starts_at` and
+    why; when a later appointment then finds no time, `complete` is false as for a plan."""
+    require(can_manage_courses(current_actor()), "plan courses")
+    choice = Choice(
+        starts_at=data["starts_at"],
+        room_id=data.get("room_id"),
+        staff=tuple((s["staff_id"], s["part"]) for s in data["staff"])
+        if data.get("staff")
+        else None,
+    )
+    result = swap_session(
+        db.session, _request(data), proposed_items(data), data["key"], choice, now()
+    )
+    require_pin_held(result, data["key"])
+    return result
+
+
+@blp.route("/plan/alternatives", methods=["POST"])
+@blp.arguments(OtherTimesRequestSchema)
+@blp.response(200, OtherTimesSchema)
+@errors(blp, 400, 403, 409, 422)
+def alternatives(data: dict[str, Any]) -> Any:
+    """Other times for appointment `key` of the proposal `appointments`: its earliest free
+    times, one per day, each with the rules or preferences it would break (`breaks`). Writes
+    nothing. A proposal that breaks the protocol is 422 naming the item; without
+    `appointments` and no complete plan, 409 with rule `no_plan`."""
+    require(can_manage_courses(current_actor()), "plan courses")
+    return other_times(db.session, _request(data), proposed_items(data), data["key"], now())
 
 
 @blp.route("")
@@ -144,20 +186,9 @@ class Courses(MethodView):
         one call. All or nothing: if anything was taken meanwhile the answer is 409 naming the
         appointment and what is in the way, and nothing is written."""
         require(can_manage_courses(current_actor()), "book courses")
-        request = _request(data)
-        if data.get("appointments"):
-            items = [
-                ProposedAppointment(
-                    key=item["key"],
-                    starts_at=item["starts_at"],
-                    room_id=item["room_id"],
-                    staff=tuple((s["staff_id"], s["part"]) for s in item["staff"]),
-                )
-                for item in data["appointments"]
-            ]
-            result = proposal_plan(request, items)
-        else:
-            result = plan_new_course(db.session, request)
+        request = course_request(db.session, _request(data), now())
+        items = proposed_items(data)
+        result = proposal_plan(request, items) if items else plan_new_course(db.session, request)
         with write_transaction(db.session):
             course, _booked = book_course(db.session, action("course.book"), request, result)
         return _answer(course)

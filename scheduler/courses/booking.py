@@ -150,14 +150,20 @@ def course_shape(request: NewCourse) -> Shape:
     return build_shape(request.definition, wanted)
 
 
+def planning_earliest(session: Session, request: NewCourse) -> dt.datetime:
+    """When the new course may start: after the last dose of the patient's other dosing
+    courses (loaded into ``request.other_courses``), unless an admin's exception says not."""
+    request.other_courses = other_dosing_courses(session, request.patient_id)
+    after = not_before(request.other_courses)
+    if after is not None and not has_override(None, request.overrides):
+        return max(request.earliest, after)
+    return request.earliest
+
+
 def plan_new_course(session: Session, request: NewCourse) -> Plan:
     """A proposal for the whole course, after the patient's other dosing courses; writes
     nothing."""
-    request.other_courses = other_dosing_courses(session, request.patient_id)
-    earliest = request.earliest
-    after = not_before(request.other_courses)
-    if after is not None and not has_override(None, request.overrides):
-        earliest = max(earliest, after)
+    earliest = planning_earliest(session, request)
     return run_planner(
         session,
         location_id=request.location_id,

@@ -17,7 +17,14 @@ from werkzeug.wrappers import Response
 from ..audit import Action
 from ..auth import permissions
 from ..clock import now
-from ..courses import cancel_course, get_course
+from ..courses import book_course, cancel_course, get_course, proposal_plan
+from ..courses.proposals import (
+    Proposal,
+    course_request,
+    other_times,
+    propose,
+    swap_session,
+)
 from ..courses.rebook import rebook_missed_dose
 from ..db import db, write_transaction
 from ..errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -33,17 +40,24 @@ from ..models import (
     Role,
     StaffMember,
 )
-from . import course_service
 from .appointments import ics_response
 from .forms.auth import ActionForm
-from .forms.courses import CancelCourseForm, CourseForm, RebookForm
+from .forms.courses import (
+    CancelCourseForm,
+    CourseForm,
+    RebookForm,
+    course_request_of,
+    parse_choice,
+    parse_proposal,
+    proposal_json,
+    slot_json,
+)
 from .forms.fields import choices, show_domain_errors
 from .front_desk import home_location_id
 from .listings import Entry, load_entries
 from .login import allowed, current_staff
 from .params import MAX_ID
 from .patient_page import CourseSummary
-from .proposals import ProposalView, Slot, mark, parse_slots
 
 bp = Blueprint("course", __name__)
 
@@ -210,7 +224,7 @@ def request_from(form: CourseForm) -> dict[str, object]:
 def proposal_page(
     patient: Patient,
     request_data: dict[str, object],
-    proposal: ProposalView,
+    proposal: Proposal,
     *,
     taken_message: str | None = None,
     status: int = 200,
@@ -223,6 +237,8 @@ def proposal_page(
         protocol=protocol,
         location=location,
         proposal=proposal,
+        proposal_json=proposal_json(proposal),
+        slot_json=slot_json,
         request_json=json.dumps(request_data, sort_keys=True),
         taken=taken_message is not None,
         taken_message=taken_message,
@@ -239,7 +255,7 @@ def plan(patient_id: int) -> tuple[str, int]:
         return render_template("courses/new.html", patient=patient, form=form), 422
     request_data = request_from(form)
     try:
-        proposal = course_service.propose(patient, request_data)
+        proposal = propose(db.session, course_request_of(patient.id, request_data), now())
     except ValidationFailed as error:
         show_domain_errors(form, error.fields, error.message)
         return render_template("courses/new.html", patient=patient, form=form), 422
@@ -272,13 +288,11 @@ def swap(patient_id: int) -> tuple[str, int] | Response:
     if not ActionForm().validate_on_submit():
         return redirect(url_for("course.new", patient_id=patient.id))
     request_data = posted_request()
-    slots = parse_slots(flask_request.form.get("proposal", ""))
+    items = parse_proposal(flask_request.form.get("proposal", ""))
     key = flask_request.form.get("key", "")
-    try:
-        chosen = Slot.from_json(json.loads(flask_request.form.get("slot", "")))
-    except (ValueError, TypeError, KeyError):
-        raise ValidationFailed({"slot": "choose one of the offered times"}) from None
-    proposal = course_service.swap(patient, request_data, slots, key, chosen)
+    choice = parse_choice(flask_request.form.get("slot", ""))
+    data = course_request_of(patient.id, request_data)
+    proposal = swap_session(db.session, data, items, key, choice, now())
     return proposal_page(patient, request_data, proposal)
 
 
@@ -291,15 +305,22 @@ def book(patient_id: int) -> tuple[str, int] | Response:
     if not ActionForm().validate_on_submit():
         return redirect(url_for("course.new", patient_id=patient.id))
     request_data = posted_request()
-    slots = parse_slots(flask_request.form.get("proposal", ""))
+    items = parse_proposal(flask_request.form.get("proposal", ""))
+    data = course_request_of(patient.id, request_data)
     try:
-        course = course_service.book(patient, request_data, slots)
+        request = course_request(db.session, data, now())
+        plan = proposal_plan(request, items)
+        with write_transaction(db.session):
+            action = Action("course.book", current_staff(), now())
+            course, _booked = book_course(db.session, action, request, plan)
     except Conflict as error:
         if error.rule == "precondition":  # It no longer holds: a fresh proposal would fail too.
             return refused(patient, course_form(patient), error)
-        fresh = course_service.propose(patient, request_data)
-        taken = course_service.taken_keys(error, slots)
-        mark(fresh.sessions, changed=course_service.moved_keys(slots, fresh), taken=taken)
+        fresh = propose(db.session, data, now())
+        fresh.mark_changed(items)
+        taken = error.details.get("appointment_key")
+        for s in fresh.sessions:
+            s.taken = s.key == taken
         return proposal_page(patient, request_data, fresh, taken_message=error.message, status=409)
     flash("Course booked. The patient gets one welcome message with the schedule.", "success")
     return redirect(url_for("course.show", course_id=course.id))
@@ -313,11 +334,12 @@ def alternatives(patient_id: int) -> tuple[str, int] | Response:
     if not ActionForm().validate_on_submit():
         return redirect(url_for("course.new", patient_id=patient.id))
     request_data = posted_request()
-    slots = parse_slots(flask_request.form.get("proposal", ""))
+    items = parse_proposal(flask_request.form.get("proposal", ""))
     key = flask_request.form.get("key", "")
-    if key not in slots:
+    if key not in {item.key for item in items}:
         raise ValidationFailed({"key": "not a session of this proposal"})
-    proposal = course_service.with_alternatives(patient, request_data, slots, key)
+    data = course_request_of(patient.id, request_data)
+    proposal = other_times(db.session, data, items, key, now())
     return proposal_page(patient, request_data, proposal)
 
 

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from ...courses import CourseView, MovePreview, NewCourse
+from ...courses import CourseView, MovePreview, ProposedAppointment
 from ...courses.numbering import SessionNumber, number_course
+from ...courses.proposals import Names, Slot, Staff
 from ...models import Appointment, AppointmentKind, AppointmentStatus, CourseStatus, StaffPart
-from ...planning import Plan, Preferences
-from ...planning.explain import Alternative
+from ...planning import Preferences
 from ...protocols import definition_of
 from .appointments import CancelSchema, ParticipantSchema
 from .common import BoundedInt, Flag, Id, Instant, LocalTime, Text, Weekday
@@ -125,13 +125,69 @@ class ProposedAppointmentSchema(Schema):
     )
 
 
-class BookRequestSchema(PlanRequestSchema):
-    appointments = fields.List(
+def proposed_appointments(description: str) -> fields.List:
+    return fields.List(
         fields.Nested(ProposedAppointmentSchema),
         load_default=None,
         allow_none=True,
         validate=validate.Length(min=1, max=200),
-        metadata={"description": "A proposal from POST /api/courses/plan; omit to plan and book"},
+        metadata={"description": description},
+    )
+
+
+def proposed_items(data: dict[str, Any]) -> list[ProposedAppointment] | None:
+    """The ``appointments`` of a request as the domain's items; None when left out."""
+    if not data.get("appointments"):
+        return None
+    return [
+        ProposedAppointment(
+            key=item["key"],
+            starts_at=item["starts_at"],
+            room_id=item["room_id"],
+            staff=tuple((s["staff_id"], s["part"]) for s in item["staff"]),
+        )
+        for item in data["appointments"]
+    ]
+
+
+class BookRequestSchema(PlanRequestSchema):
+    appointments = proposed_appointments(
+        "A proposal from POST /api/courses/plan; omit to plan and book"
+    )
+
+
+class SwapRequestSchema(PlanRequestSchema):
+    appointments = proposed_appointments(
+        "The proposal to swap in (from POST /api/courses/plan or an earlier swap); omit to "
+        "start from the proposal POST /api/courses/plan gives"
+    )
+    key = Text(
+        max_length=60,
+        min_length=1,
+        required=True,
+        metadata={"example": "dosing-3", "description": "The appointment to move"},
+    )
+    starts_at = Instant(required=True, metadata={"description": "Its chosen start"})
+    room_id = Id(load_default=None, allow_none=True, metadata={"description": "Default: any"})
+    staff = fields.List(
+        fields.Nested(StaffChoiceSchema),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=4),
+        metadata={"description": "Default: anyone free with the parts it needs"},
+    )
+
+
+class OtherTimesRequestSchema(PlanRequestSchema):
+    appointments = proposed_appointments(
+        "The proposal as it stands (checked against the protocol); omit to use the proposal "
+        "POST /api/courses/plan gives"
+    )
+    key = Text(
+        max_length=60,
+        min_length=1,
+        required=True,
+        metadata={"example": "dosing-3", "description": "The appointment to find times for"},
     )
 
 
@@ -192,6 +248,13 @@ class ApplyMoveSchema(Schema):
 # -- answers --------------------------------------------------------------------------------
 
 
+class IsoString(fields.String):
+    """A date or time written as ISO 8601 text (documented as a plain string)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else value.isoformat()
+
+
 class StaffRefSchema(Schema):
     staff_id = fields.Integer()
     part = fields.Enum(StaffPart, by_value=True)
@@ -199,16 +262,24 @@ class StaffRefSchema(Schema):
 
 
 class PlacedSchema(Schema):
+    """A named ``Slot``: a time, a room and staff."""
+
     starts_at = Instant()
     ends_at = Instant()
     local_starts_at = fields.String(metadata={"description": "In the location's time zone"})
     local_ends_at = fields.String()
     room_id = fields.Integer()
     room_name = fields.String()
-    staff = fields.List(fields.Nested(StaffRefSchema))
+    staff = fields.List(fields.Nested(StaffRefSchema), attribute="staff_refs")
+
+
+#: What a proposed appointment reads from its slot (the attributes ``PlacedSchema`` dumps).
+PLACED = frozenset(field.attribute or name for name, field in PlacedSchema().fields.items())
 
 
 class ProposalAppointmentSchema(PlacedSchema):
+    """A ``ProposedSession``: what it is, and where and when (its slot)."""
+
     key = fields.String()
     step_key = fields.String()
     kind = fields.Enum(AppointmentKind, by_value=True)
@@ -219,6 +290,11 @@ class ProposalAppointmentSchema(PlacedSchema):
     buffer_minutes = fields.Integer()
     pair_key = fields.String(allow_none=True)
     paired_with_key = fields.String(allow_none=True)
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        if attr in PLACED:
+            obj = obj.slot
+        return super().get_attribute(obj, attr, default)
 
 
 class AlternativeSchema(PlacedSchema):
@@ -243,11 +319,13 @@ class OtherCourseSchema(Schema):
     course_id = fields.Integer()
     protocol = fields.String()
     status = fields.String()
-    first_dose = fields.String()
-    last_dose = fields.String()
+    first_dose = IsoString()
+    last_dose = IsoString()
 
 
 class ProposalSchema(Schema):
+    """A ``Proposal``."""
+
     complete = fields.Boolean()
     patient_id = fields.Integer()
     location_id = fields.Integer()
@@ -257,7 +335,7 @@ class ProposalSchema(Schema):
     earliest_start = Instant()
     completes_at = Instant(allow_none=True)
     preferences = fields.Dict()
-    appointments = fields.List(fields.Nested(ProposalAppointmentSchema))
+    appointments = fields.List(fields.Nested(ProposalAppointmentSchema), attribute="sessions")
     failure = fields.Nested(FailureSchema, allow_none=True)
     overrides = fields.List(
         fields.Nested(OverrideSchema),
@@ -272,79 +350,27 @@ class ProposalSchema(Schema):
     )
 
 
-class Names:
-    """Room and staff names for an answer, looked up once."""
-
-    def __init__(self, rooms: dict[int, str], staff: dict[int, str], tz: ZoneInfo) -> None:
-        self.rooms = rooms
-        self.staff = staff
-        self.tz = tz
-
-    def placed(
-        self,
-        starts_at: dt.datetime,
-        ends_at: dt.datetime,
-        room_id: int,
-        staff: tuple[tuple[int, StaffPart], ...],
-    ) -> dict[str, Any]:
-        return {
-            "starts_at": starts_at,
-            "ends_at": ends_at,
-            "local_starts_at": starts_at.astimezone(self.tz).isoformat(),
-            "local_ends_at": ends_at.astimezone(self.tz).isoformat(),
-            "room_id": room_id,
-            "room_name": self.rooms.get(room_id, f"room {room_id}"),
-            "staff": [
-                {"staff_id": s, "part": p, "name": self.staff.get(s, f"staff {s}")}
-                for s, p in staff
-            ],
-        }
-
-    def alternative(self, a: Alternative) -> dict[str, Any]:
-        return {**self.placed(a.starts_at, a.ends_at, a.room_id, a.staff), "breaks": a.breaks}
-
-
-def proposal(plan: Plan, request: NewCourse, names: Names) -> dict[str, Any]:
-    failure = plan.failure
-    return {
-        "complete": plan.complete,
-        "patient_id": request.patient_id,
-        "location_id": request.location_id,
-        "timezone": request.timezone,
-        "protocol_id": request.version.protocol_id,
-        "protocol_version_id": request.version.id,
-        "earliest_start": request.earliest,
-        "completes_at": plan.completes_at,
-        "preferences": request.preferences.to_json(),
-        "overrides": [{"rule": o["rule"], "reason": o["reason"]} for o in request.overrides],
-        "other_courses": [o.payload() for o in request.other_courses],
-        "appointments": [
-            {
-                **names.placed(a.starts_at, a.ends_at, a.room_id, a.staff),
-                "key": a.key,
-                "step_key": a.step_key,
-                "kind": a.kind,
-                "sequence": a.sequence,
-                "of": a.of,
-                "label": a.label,
-                "title": a.title,
-                "buffer_minutes": a.buffer_minutes,
-                "pair_key": a.pair_key,
-                "paired_with_key": a.paired_with_key,
-            }
-            for a in plan.appointments
-        ],
-        "failure": None
-        if failure is None
-        else {
-            "key": failure.key,
-            "title": failure.title,
-            "message": failure.message,
-            "exhausted": failure.exhausted,
-            "alternatives_for": failure.alternatives_for,
-            "alternatives": [names.alternative(a) for a in failure.alternatives],
+class SwapProposalSchema(ProposalSchema):
+    changed = fields.List(
+        fields.String(),
+        attribute="changed_keys",
+        metadata={
+            "description": "Keys of the appointments not where they were: the swapped one and "
+            "what had to follow it (its pair, later spacing)"
         },
-    }
+    )
+
+
+class OtherTimesSchema(ProposalSchema):
+    alternatives_for = fields.String(metadata={"description": "The appointment asked about"})
+    alternatives = fields.List(
+        fields.Nested(AlternativeSchema),
+        attribute="offered",
+        metadata={
+            "description": "Its earliest other times, one per day; one that breaks nothing "
+            "can be sent to POST /api/courses/plan/swap"
+        },
+    )
 
 
 class ProgressSchema(Schema):
@@ -515,6 +541,9 @@ class MovePreviewSchema(Schema):
 
 
 def move_preview(preview: MovePreview, names: Names, token: str) -> dict[str, Any]:
+    def slot(start: dt.datetime, end: dt.datetime, room_id: int, staff: Staff) -> Slot:
+        return Slot(start, end, room_id, staff, names=names)
+
     return {
         "appointment_id": preview.appointment_id,
         "course_id": preview.course_id,
@@ -526,8 +555,8 @@ def move_preview(preview: MovePreview, names: Names, token: str) -> dict[str, An
                 "title": m.title,
                 "reason": m.reason,
                 "revision": m.revision,
-                "old": names.placed(m.old_start, m.old_end, m.old_room_id, m.old_staff),
-                "new": names.placed(m.starts_at, m.ends_at, m.room_id, m.staff),
+                "old": slot(m.old_start, m.old_end, m.old_room_id, m.old_staff),
+                "new": slot(m.starts_at, m.ends_at, m.room_id, m.staff),
             }
             for m in preview.moves
         ],

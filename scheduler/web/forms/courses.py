@@ -1,8 +1,14 @@
-"""Starting a course: protocol, location, earliest day and the patient's preferences."""
+"""Starting a course: protocol, location, earliest day and the patient's preferences; and the
+hidden fields a proposal page carries between requests.
+
+The proposal travels between the pages as JSON in a hidden field (like the API's body), so the
+confirm button books exactly what was shown; booking checks every rule again.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -17,6 +23,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from ...courses import ProposedAppointment
+from ...courses.proposals import Choice, CourseRequest, Proposal, Slot
+from ...errors import ValidationFailed
+from ...models import StaffPart
 from ...planning import Preferences
 from .admin import MultiCheckboxField
 from .fields import choices
@@ -112,3 +122,74 @@ class RebookForm(FlaskForm):  # type: ignore[misc]
         validators=[Optional(), Length(max=300)],
         render_kw={"rows": 2},
     )
+
+
+def course_request_of(patient_id: int, data: dict[str, Any]) -> CourseRequest:
+    """The planning request a proposal page carried (``CourseForm.request``)."""
+    try:
+        return CourseRequest(
+            patient_id=patient_id,
+            location_id=int(data["location_id"]),
+            protocol_id=int(data["protocol_id"]),
+            preferences=Preferences.from_json(data.get("preferences") or {}),
+            earliest_day=dt.date.fromisoformat(str(data["earliest"])),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise ValidationFailed({"request": "the proposal was incomplete; plan again"}) from None
+
+
+def slot_json(slot: Slot) -> dict[str, Any]:
+    return {
+        "starts_at": slot.starts_at.isoformat(),
+        "ends_at": slot.ends_at.isoformat(),
+        "room_id": slot.room_id,
+        "staff": [[staff_id, part.value] for staff_id, part in slot.staff],
+    }
+
+
+def proposal_json(proposal: Proposal) -> str:
+    """The bookable part of the proposal: each session's key and slot."""
+    return json.dumps(
+        {s.key: slot_json(s.slot) for s in proposal.sessions if not s.fixed}, sort_keys=True
+    )
+
+
+def _aware(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("naive time in a proposal")
+    return moment.astimezone(dt.UTC)
+
+
+def _staff(data: Any) -> tuple[tuple[int, StaffPart], ...]:
+    return tuple((int(s), StaffPart(p)) for s, p in data)
+
+
+def parse_proposal(text: str) -> list[ProposedAppointment]:
+    """The hidden field back; anything malformed is an empty proposal (planned afresh)."""
+    try:
+        data = dict(json.loads(text or "{}"))
+        return [
+            ProposedAppointment(
+                key=str(key),
+                starts_at=_aware(value["starts_at"]),
+                room_id=int(value["room_id"]),
+                staff=_staff(value["staff"]),
+            )
+            for key, value in data.items()
+        ]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return []
+
+
+def parse_choice(text: str) -> Choice:
+    """An offered time the page sent back (``slot_json``)."""
+    try:
+        data = json.loads(text)
+        return Choice(
+            starts_at=_aware(data["starts_at"]),
+            room_id=int(data["room_id"]),
+            staff=_staff(data["staff"]),
+        )
+    except (ValueError, TypeError, KeyError):
+        raise ValidationFailed({"slot": "choose one of the offered times"}) from None
