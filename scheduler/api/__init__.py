@@ -27,9 +27,18 @@ from . import (
     tokens,
 )
 from .auth import authenticate_request
+from .pagination import PAGINATION_HEADER
 from .schemas.common import ErrorSchema
 
-api = Api(
+
+class ClinicApi(Api):
+    """flask-smorest's Api, with X-Pagination documented as the JSON text it carries."""
+
+    def _register_pagination_header(self) -> None:
+        self.spec.components.header("PAGINATION", PAGINATION_HEADER, lazy=True)
+
+
+api = ClinicApi(
     spec_kwargs={
         "info": {
             "description": (

@@ -28,7 +28,7 @@ from ..errors import Conflict, ValidationFailed
 from ..models import Appointment, AppointmentStaff, Room
 from .access import action, get_or_404
 from .auth import current_actor
-from .pagination import PAGINATION_HEADERS, page_of
+from .pagination import PAGING, SelectPage
 from .responses import errors
 from .schemas.appointments import (
     AppointmentCreateSchema,
@@ -67,7 +67,8 @@ def _for_change(appointment_id: int) -> Appointment:
 @blp.route("")
 class Appointments(MethodView):
     @blp.arguments(AppointmentQuerySchema, location="query")
-    @blp.response(200, AppointmentSchema(many=True), headers=PAGINATION_HEADERS)
+    @blp.response(200, AppointmentSchema(many=True))
+    @blp.paginate(SelectPage, **PAGING)
     @errors(blp, 422)
     def get(self, query: dict[str, Any]) -> Any:
         """Appointments you may see, by start; filter by staff, room, patient, location, time
@@ -91,7 +92,7 @@ class Appointments(MethodView):
         if "until" in query:
             statement = statement.where(Appointment.starts_at < query["until"])
         statement = statement.order_by(Appointment.starts_at, Appointment.id)
-        return page_of(visible_appointments(current_actor(), statement), query)
+        return visible_appointments(current_actor(), statement)
 
     @blp.arguments(AppointmentCreateSchema)
     @blp.response(201, AppointmentSchema)

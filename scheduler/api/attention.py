@@ -21,7 +21,7 @@ from ..models import Appointment
 from .access import get_or_404
 from .auth import current_actor
 from .courses import names
-from .pagination import PAGINATION_HEADERS, page_of
+from .pagination import PAGING, SelectPage
 from .responses import errors
 from .schemas.appointments import AppointmentSchema
 from .schemas.common import Id, PageQuerySchema
@@ -45,7 +45,8 @@ class ReplanRequestSchema(Schema):
 
 @blp.route("/attention", methods=["GET"])
 @blp.arguments(AttentionQuerySchema, location="query")
-@blp.response(200, AppointmentSchema(many=True), headers=PAGINATION_HEADERS)
+@blp.response(200, AppointmentSchema(many=True))
+@blp.paginate(SelectPage, **PAGING)
 @errors(blp, 422)
 def attention(query: dict[str, Any]) -> Any:
     """Sessions still open that need attention, oldest flag first; each carries
@@ -58,7 +59,7 @@ def attention(query: dict[str, Any]) -> Any:
     )
     if "location_id" in query:
         statement = statement.where(Appointment.location_id == query["location_id"])
-    return page_of(visible_appointments(current_actor(), statement), query)
+    return visible_appointments(current_actor(), statement)
 
 
 @blp.route("/appointments/<int:appointment_id>/replan/preview", methods=["POST"])

@@ -16,7 +16,7 @@ from ..db import db, write_transaction
 from ..models import Patient
 from .access import action, get_or_404
 from .auth import current_actor
-from .pagination import PAGINATION_HEADERS, PageQuerySchema, page_of
+from .pagination import PAGING, PageQuerySchema, SelectPage
 from .responses import errors
 from .schemas.common import updatable
 from .schemas.patients import PatientSchema, PatientUpdateSchema
@@ -38,12 +38,13 @@ def _visible_patient(patient_id: int) -> Patient:
 @blp.route("")
 class Patients(MethodView):
     @blp.arguments(PageQuerySchema, location="query")
-    @blp.response(200, PatientSchema(many=True), headers=PAGINATION_HEADERS)
+    @blp.response(200, PatientSchema(many=True))
+    @blp.paginate(SelectPage, **PAGING)
     @errors(blp, 422)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, _query: dict[str, Any]) -> Any:
         """Patients you may see, by last name. (No name search here: names stay out of URLs.)"""
         statement = select(Patient).order_by(Patient.last_name, Patient.id)
-        return page_of(visible_patients(current_actor(), statement), query)
+        return visible_patients(current_actor(), statement)
 
     @blp.arguments(PatientSchema)
     @blp.response(201, PatientSchema)

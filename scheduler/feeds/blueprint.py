@@ -24,7 +24,7 @@ from ..clock import now
 from ..db import db
 from ..extensions import csrf, limiter
 from .cache import BuiltFeed, FeedCache
-from .conditional import accepts_gzip, modified_since, none_match
+from .conditional import accepts_gzip, not_modified
 from .facts import Window
 from .lookup import LookupUnavailable, TokenLookup
 from .render import FeedSettings, cached_feed
@@ -140,14 +140,9 @@ def unknown(anything: str) -> Response:
 
 
 def calendar_response(built: BuiltFeed) -> Response:
-    environ = request.environ
-    encoded = accepts_gzip(environ)
+    encoded = accepts_gzip(request)
     # Either encoding's tag names the same content.
-    matched = none_match(environ, built.etag, built.gzip_etag)
-    if matched is None:
-        since = modified_since(environ)
-        matched = since is not None and built.last_modified <= since
-    if matched:
+    if not_modified(request, (built.etag, built.gzip_etag), built.last_modified):
         return Response(status=304, headers=built.not_modified_headers[encoded])
     body = built.gzip_body() if encoded else built.body
     return Response(body, status=200, headers=built.headers[encoded])

@@ -13,50 +13,17 @@ import datetime as dt
 import gzip
 import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any
 
+from cachetools import LRUCache
 from werkzeug.http import http_date
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
 
 #: Level 6 (zlib's default) shrinks a 1,000-event feed about 12-fold in a few milliseconds,
 #: paid once per built body.
 GZIP_LEVEL = 6
-
-
-class LRU(Generic[K, V]):
-    """A small thread-safe least-recently-used map."""
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self._data: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-
-    def pop(self, key: K) -> None:
-        with self._lock:
-            self._data.pop(key, None)
-
-    def __len__(self) -> int:
-        return len(self._data)
 
 
 FeedKey = tuple[int, int, str]
@@ -142,19 +109,42 @@ class BuiltFeed:
 
 
 class FeedCache:
+    """Least-recently-used caches (cachetools) of built feeds, build snapshots and event bytes.
+
+    cachetools' caches are not thread-safe, and a read moves the entry: every access holds
+    the lock. Rendering and building happen outside it.
+    """
+
     def __init__(self, max_feeds: int = 2000, max_events: int = 200_000) -> None:
-        self.feeds: LRU[tuple[str, int], BuiltFeed] = LRU(max_feeds)
-        self.events: LRU[Hashable, bytes] = LRU(max_events)
-        self.snapshots: LRU[tuple[str, int], Snapshot] = LRU(max_feeds)
+        self.max_feeds = max_feeds
+        self._feeds: LRUCache[tuple[str, int], BuiltFeed] = LRUCache(max_feeds)
+        self._events: LRUCache[Hashable, bytes] = LRUCache(max_events)
+        self._snapshots: LRUCache[tuple[str, int], Snapshot] = LRUCache(max_feeds)
+        self._lock = threading.Lock()
         self._locks: dict[tuple[str, int], threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
     def event_bytes(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
-        found = self.events.get(key)
+        with self._lock:
+            found = self._events.get(key)
         if found is None:
             found = render()
-            self.events.put(key, found)
+            with self._lock:
+                self._events[key] = found
         return found
+
+    def snapshot(self, owner: tuple[str, int]) -> Snapshot | None:
+        with self._lock:
+            return self._snapshots.get(owner)
+
+    def keep_snapshot(self, owner: tuple[str, int], snapshot: Snapshot) -> None:
+        with self._lock:
+            self._snapshots[owner] = snapshot
+
+    def _cached(self, owner: tuple[str, int], key: FeedKey) -> BuiltFeed | None:
+        with self._lock:
+            found = self._feeds.get(owner)
+        return found if found is not None and found.key == key else None
 
     def build_lock(self, owner: tuple[str, int]) -> threading.Lock:
         """One builder per owner at a time: after a change, concurrent requests for the same
@@ -162,7 +152,7 @@ class FeedCache:
         with self._locks_guard:
             lock = self._locks.get(owner)
             if lock is None:
-                if len(self._locks) > 4 * self.feeds.maxsize:
+                if len(self._locks) > 4 * self.max_feeds:
                     self._locks.clear()
                 lock = self._locks[owner] = threading.Lock()
             return lock
@@ -171,14 +161,15 @@ class FeedCache:
         self, owner: tuple[str, int], key: FeedKey, build: Callable[[], BuiltFeed | None]
     ) -> BuiltFeed | None:
         """The cached feed if its key matches, else a fresh build (cached)."""
-        found = self.feeds.get(owner)
-        if found is not None and found.key == key:
+        found = self._cached(owner, key)
+        if found is not None:
             return found
         with self.build_lock(owner):
-            found = self.feeds.get(owner)
-            if found is not None and found.key == key:
+            found = self._cached(owner, key)
+            if found is not None:
                 return found
             built = build()
             if built is not None:
-                self.feeds.put(owner, built)
+                with self._lock:
+                    self._feeds[owner] = built
             return built

@@ -105,7 +105,7 @@ def build_feed(
     if owner is None:
         return None
     audience = owner.audience
-    previous = cache.snapshots.get(state.owner) if cache is not None else None
+    previous = cache.snapshot(state.owner) if cache is not None else None
     if (
         previous is not None
         # Patient feeds carry reminders whose rules live outside the appointment: small
@@ -118,7 +118,7 @@ def build_feed(
         facts = feed_facts(session, state.kind, state.owner_id, window)
         entries = _render(session, audience, facts, cache)
     if cache is not None:
-        cache.snapshots.put(
+        cache.keep_snapshot(
             state.owner,
             Snapshot(
                 state.clinic_version,

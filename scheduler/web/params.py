@@ -1,4 +1,8 @@
-"""Reading query-string parameters: malformed values count as absent, never as an error 500."""
+"""Reading query-string parameters: malformed values count as absent, never as an error 500.
+
+Werkzeug's ``request.args.get(..., type=...)`` does the converting (a ``ValueError`` gives the
+default); what is left here is the range each parameter may take.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,17 @@ import datetime as dt
 from flask import request
 
 MAX_ID = 2**31 - 1
+MAX_PAGE = 10_000
 
 
 def id_param(name: str) -> int | None:
-    value = request.args.get(name, "")
-    if value.isdigit() and 0 < int(value) <= MAX_ID:
-        return int(value)
-    return None
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def day_param(name: str) -> dt.date | None:
-    value = request.args.get(name, "")
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-    return day if 1900 <= day.year <= 2200 else None
+    day = request.args.get(name, type=dt.date.fromisoformat)
+    return day if day is not None and 1900 <= day.year <= 2200 else None
 
 
 def text_param(name: str, limit: int = 100) -> str:
@@ -30,5 +29,5 @@ def text_param(name: str, limit: int = 100) -> str:
 
 
 def page_param(name: str = "page") -> int:
-    value = request.args.get(name, "")
-    return min(int(value), 10_000) if value.isdigit() and int(value) > 0 else 1
+    page = request.args.get(name, 1, type=int)
+    return min(page, MAX_PAGE) if page > 0 else 1

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, pre_load, validate
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import MultiDict
 
 #: The largest id a 32-bit integer column holds.
 MAX_ID = 2**31 - 1
@@ -198,11 +201,23 @@ def updatable(schema_cls: type[Schema]) -> Schema:
     return schema_cls(partial=names)
 
 
-class PageQuerySchema(Schema):
-    """Query-string base for paged listings."""
+#: Read, checked and documented by flask-smorest's ``@blp.paginate`` (``api/pagination.py``).
+PAGING_PARAMETERS = frozenset({"page", "page_size"})
 
-    page = BoundedInt(1, 1_000_000, strict=False, load_default=1)
-    page_size = BoundedInt(1, MAX_PAGE_SIZE, strict=False, load_default=50)
+
+class PageQuerySchema(Schema):
+    """Query-string base for paged listings: the operation's own parameters. The paging ones
+    belong to ``@blp.paginate``; they are set aside here, so that any other parameter the
+    operation does not declare is still a 422."""
+
+    @pre_load
+    def _leave_paging_to_paginate(self, data: Mapping[str, Any], **_kwargs: Any) -> Any:
+        if isinstance(data, MultiDictProxy):
+            # webargs' view of request.args: keep repeated values for list fields.
+            pairs = data.data.items(multi=True)
+            kept = MultiDict([(k, v) for k, v in pairs if k not in PAGING_PARAMETERS])
+            return MultiDictProxy(kept, self)
+        return {k: v for k, v in data.items() if k not in PAGING_PARAMETERS}
 
 
 class ImpactChoiceSchema(Schema):
