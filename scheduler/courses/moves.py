@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -33,7 +33,8 @@ from ..models import (
     CourseStatus,
     StaffPart,
 )
-from ..planning import Element, Pin, Placement, Preferences, Shape, from_epoch, to_epoch
+from ..planning import Element, Pin, Placement, Plan, Preferences, Shape, from_epoch, to_epoch
+from .following import MOVABLE, Following, sessions_that_follow
 from .state import (
     CourseState,
     Request,
@@ -47,7 +48,6 @@ from .state import (
 )
 
 StaffList = tuple[tuple[int, StaffPart], ...]
-MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
 CANCELLABLE = MOVABLE | {AppointmentStatus.CHECKED_IN}
 TOKEN_SALT = "course-move-preview"
 
@@ -152,7 +152,38 @@ def preview_move(
     staff: list[tuple[int, StaffPart]] | None,
     now: dt.datetime,
 ) -> MovePreview:
-    """Plan moving ``appointment`` to ``starts_at`` with everything that must follow."""
+    """Plan moving ``appointment`` to ``starts_at`` with everything that must follow. Writes
+    nothing; a move that cannot keep every rule raises ``Conflict`` saying why."""
+    _check_move(appointment, starts_at, staff, now)
+    pin = _pin(appointment, starts_at, room_id, staff)
+    placed = None
+    if appointment.course_id is not None:
+        placed = placed_course(session, appointment, "moving sessions")
+    if placed is None:
+        return _preview_single(session, appointment, pin, starts_at, now)
+    following = sessions_that_follow(
+        placed.shape, placed.standing, placed.moved, starts_at=starts_at, now=now
+    )
+    plan = _plan_move(session, placed, following, pin, starts_at, now)
+    moves = _moves_in(placed, plan)
+    if not moves:
+        raise ValidationFailed({"starts_at": "that is where the appointment is already"})
+    return MovePreview(
+        appointment_id=appointment.id,
+        course_id=placed.course.id,
+        moves=moves,
+        basis=basis_of(placed.state),
+    )
+
+
+def _check_move(
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    staff: list[tuple[int, StaffPart]] | None,
+    now: dt.datetime,
+) -> None:
+    """Refuse what no plan can fix: a session no longer movable, a time in the past or without
+    an offset, staff that would change what the session needs."""
     if appointment.status not in MOVABLE:
         raise Conflict(
             f"Appointment {appointment.id} is {appointment.status.value.replace('_', ' ')} "
@@ -167,87 +198,98 @@ def preview_move(
         p.part for p in appointment.participants
     ):
         raise ValidationFailed({"staff": "give the same parts the appointment has"})
-    if appointment.course_id is None:
-        return _preview_single(session, appointment, starts_at, room_id, staff, now)
-    placed = placed_course(session, appointment, "moving sessions")
-    if placed is None:
-        return _preview_single(session, appointment, starts_at, room_id, staff, now)
-    course, state, shape, standing, moved = placed
-    delta = to_epoch(starts_at) - to_epoch(appointment.starts_at)
-    boundary = min(appointment.starts_at, starts_at)
-    pair = next((e.index for e in shape.elements if e.pair_of == moved), None)
-    fixed: dict[int, Placement] = {}
-    current: dict[int, Placement] = {}
-    targets: dict[int, int] = {}
-    for i, a in standing.items():
-        if i == moved:
-            continue
-        follows = i == pair or a.starts_at > boundary
-        if a.status in MOVABLE and a.starts_at >= now and follows:
-            current[i] = placement_of(a)
-            targets[i] = current[i].start + delta
-        else:
-            fixed[i] = placement_of(a)
-    if pair is not None and pair in current:
-        # The pair is re-planned relative to the session: it follows by the same shift.
-        current.pop(pair)
-    pin = Pin(
+
+
+def _pin(
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    room_id: int | None,
+    staff: list[tuple[int, StaffPart]] | None,
+) -> Pin:
+    """The moved session held at its new time; its room and staff stay if they are free."""
+    return Pin(
         start=to_epoch(starts_at),
         room_id=room_id,
         staff=tuple(staff) if staff is not None else None,
         prefer_room=appointment.room_id,
         prefer_staff=tuple((p.staff_id, p.part) for p in appointment.participants),
     )
+
+
+def _plan_move(
+    session: Session,
+    placed: PlacedCourse,
+    following: Following,
+    pin: Pin,
+    starts_at: dt.datetime,
+    now: dt.datetime,
+) -> Plan:
+    """Plan the course with the moved session pinned and the others as ``following`` sorted
+    them, or raise ``Conflict`` naming the rule that fails."""
     request = Request(
-        shape=shape,
-        preferences=state.preferences,
+        shape=placed.shape,
+        preferences=placed.state.preferences,
         earliest=now,
-        fixed=fixed,
-        pinned={moved: pin},
-        current=current,
-        targets=targets,
+        fixed=following.fixed,
+        pinned={placed.moved: pin},
+        current=following.current,
+        targets=following.targets,
         order="target",
         quality=False,
-        own_appointments={a.id for a in standing.values()},
-        reach=max(starts_at, max(a.starts_at for a in standing.values())),
+        own_appointments={a.id for a in placed.standing.values()},
+        reach=max(starts_at, *(a.starts_at for a in placed.standing.values())),
     )
+    course = placed.course
     plan = run_planner(
         session, location_id=course.location_id, patient_id=course.patient_id, request=request
     )
-    title = shape.elements[moved].title
     if not plan.complete:
         assert plan.failure is not None
         raise Conflict(
-            f"Cannot move {title}: {plan.failure.message}",
+            f"Cannot move {placed.shape.elements[placed.moved].title}: {plan.failure.message}",
             rule="move",
             details={"failing": plan.failure.key},
         )
-    changed = {i for i, a in standing.items() if plan.placements[i] != placement_of(a)}
+    return plan
+
+
+def _moves_in(placed: PlacedCourse, plan: Plan) -> tuple[PlannedMove, ...]:
+    """Every session the plan puts somewhere new, the requested one first, then by new start;
+    each says why it moves."""
+    changed = {i for i, a in placed.standing.items() if plan.placements[i] != placement_of(a)}
     moves: list[PlannedMove] = []
-    for i, a in sorted(standing.items(), key=lambda kv: kv[1].starts_at):
+    for i, a in sorted(placed.standing.items(), key=lambda kv: kv[1].starts_at):
         new = plan.placements[i]
         assert new is not None
         if i not in changed:
             continue
-        session_of = shape.elements[i].pair_of
-        reason = "requested" if i == moved else "pair" if session_of in changed else "spacing"
-        moves.append(planned_move(a, shape.elements[i], new, reason))
-    if not moves:
-        raise ValidationFailed({"starts_at": "that is where the appointment is already"})
-    return MovePreview(
-        appointment_id=appointment.id,
-        course_id=course.id,
-        moves=tuple(sorted(moves, key=lambda m: (m.reason != "requested", m.starts_at))),
-        basis=basis_of(state),
-    )
+        element = placed.shape.elements[i]
+        reason = (
+            "requested"
+            if i == placed.moved
+            else "pair"
+            if element.pair_of in changed
+            else "spacing"
+        )
+        moves.append(planned_move(a, element, new, reason))
+    return tuple(sorted(moves, key=lambda m: (m.reason != "requested", m.starts_at)))
 
 
-def placed_course(
-    session: Session, appointment: Appointment, doing: str
-) -> tuple[Course, CourseState, Shape, dict[int, Appointment], int] | None:
-    """The active course of ``appointment`` as the planner sees it: the course, its state, its
-    shape, the appointments standing for its elements, and the appointment's element; None
-    when the appointment stands for no element of it (it is then planned on its own)."""
+class PlacedCourse(NamedTuple):
+    """An appointment's active course as the planner sees it."""
+
+    course: Course
+    state: CourseState
+    shape: Shape
+    #: Element index -> the live appointment standing for it.
+    standing: dict[int, Appointment]
+    #: The appointment's own element.
+    moved: int
+
+
+def placed_course(session: Session, appointment: Appointment, doing: str) -> PlacedCourse | None:
+    """The active course of ``appointment`` as the planner sees it; None when the appointment
+    stands for no element of it (it is then planned on its own)."""
     assert appointment.course_id is not None
     course = get_course(session, appointment.course_id)
     if course.status != CourseStatus.ACTIVE:
@@ -261,7 +303,7 @@ def placed_course(
     index_of = {a.id: i for i, a in standing.items()}
     if appointment.id not in index_of:
         return None
-    return course, state, shape, standing, index_of[appointment.id]
+    return PlacedCourse(course, state, shape, standing, index_of[appointment.id])
 
 
 def basis_of(state: CourseState) -> tuple[tuple[int, int], ...]:
@@ -306,25 +348,12 @@ def single_element(appointment: Appointment) -> Element:
 
 
 def _preview_single(
-    session: Session,
-    appointment: Appointment,
-    starts_at: dt.datetime,
-    room_id: int | None,
-    staff: list[tuple[int, StaffPart]] | None,
-    now: dt.datetime,
+    session: Session, appointment: Appointment, pin: Pin, starts_at: dt.datetime, now: dt.datetime
 ) -> MovePreview:
     """An appointment outside a course moves alone, checked by the same planner rules."""
     element = single_element(appointment)
-    shape = Shape((element,))
-    pin = Pin(
-        start=to_epoch(starts_at),
-        room_id=room_id,
-        staff=tuple(staff) if staff is not None else None,
-        prefer_room=appointment.room_id,
-        prefer_staff=tuple((p.staff_id, p.part) for p in appointment.participants),
-    )
     request = Request(
-        shape=shape,
+        shape=Shape((element,)),
         preferences=Preferences(),
         earliest=now,
         pinned={0: pin},
