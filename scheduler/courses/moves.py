@@ -1,12 +1,18 @@
 """Moving a course's appointment with everything that must follow it, and cancelling a session
-with or without its pair.
+with or without its pair: the one way every route moves a session (the appointment API's
+PATCH, the reschedule preview and apply, the pages).
 
 ``preview_move`` plans the move without writing: the appointment at its new time, its paired
 session re-planned relative to it, and each later session kept where it is unless its spacing
-now fails (then moved as close as possible to where it was, shifted like the first). The
-preview lists every appointment that would move and carries a signed token of exactly those
-moves and of the course as it was; ``apply_moves`` books exactly that, or answers 409 if
-anything in the course changed since.
+now fails (then moved as close as possible to where it was, shifted like the first; which
+sessions may follow is ``following.sessions_that_follow``). The preview lists every
+appointment that would move and carries a signed token of exactly those moves and of the
+course as it was; ``apply_moves`` books exactly that, or answers 409 if anything in the course
+changed since. ``move_session`` is both at once for a plain reschedule, refused with
+``SessionsMustFollow`` when more than the one session would move.
+
+Errors here carry data (appointment ids, the rule), never a route: the API and the pages say
+where to go next.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -22,7 +29,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..audit import Action
-from ..booking import Move, cancel_appointment, get_appointment, reschedule_appointments
+from ..booking import (
+    Move,
+    cancel_appointment,
+    get_appointment,
+    reschedule_appointment,
+    reschedule_appointments,
+)
 from ..errors import Conflict, ValidationFailed
 from ..models import (
     ROOM_KINDS_FOR,
@@ -376,6 +389,90 @@ def _preview_single(
         course_id=None,
         moves=(move,),
         basis=((appointment.id, appointment.revision),),
+    )
+
+
+class SessionsMustFollow(Conflict):
+    """A plain move of a course session that would move more of its course with it: nothing
+    moves. ``followers`` are the other moves the preview found, for the caller to offer as a
+    preview applied together."""
+
+    def __init__(self, appointment_id: int, followers: Sequence[PlannedMove]) -> None:
+        listed = "; ".join(
+            f"{m.title} (appointment {m.appointment_id}) to {m.starts_at.isoformat()}"
+            for m in followers
+        )
+        super().__init__(
+            f"Moving this session moves {len(followers)} more of its course with it: {listed}.",
+            rule="course_moves",
+            conflicts=[
+                {
+                    "appointment_id": m.appointment_id,
+                    "reason": m.reason,
+                    "starts_at": m.starts_at.isoformat(),
+                    "ends_at": m.ends_at.isoformat(),
+                }
+                for m in followers
+            ],
+        )
+        self.appointment_id = appointment_id
+        self.followers = tuple(followers)
+
+
+def move_session(
+    session: Session,
+    appointment: Appointment,
+    action: Action,
+    *,
+    starts_at: dt.datetime | None = None,
+    ends_at: dt.datetime | None = None,
+    room_id: int | None = None,
+    staff: Sequence[tuple[int, StaffPart]] | None = None,
+) -> Appointment:
+    """Move ``appointment`` alone (a plain reschedule: new start, end, room or staff).
+
+    Outside a course it is a booking's reschedule. A course session keeps its protocol's
+    duration and moves only when nothing else of its course has to follow: it is previewed
+    and applied at once, in the caller's transaction; when its integration session or a later
+    session would have to move too, ``SessionsMustFollow`` lists them and nothing moves."""
+    if appointment.course_id is None:
+        return reschedule_appointment(
+            session,
+            appointment,
+            action,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            room_id=room_id,
+            staff=staff,
+        )
+    start = starts_at or appointment.starts_at
+    if ends_at is not None and ends_at - start != appointment.ends_at - appointment.starts_at:
+        raise ValidationFailed({"ends_at": "a course session keeps its protocol's duration"})
+    preview = preview_move(
+        session,
+        appointment,
+        starts_at=start,
+        room_id=room_id,
+        staff=list(staff) if staff is not None else None,
+        now=action.now,
+    )
+    followers = [m for m in preview.moves if m.appointment_id != appointment.id]
+    if followers:
+        raise SessionsMustFollow(appointment.id, followers)
+    apply_moves(session, action, approved(preview))
+    return appointment
+
+
+def approved(preview: MovePreview) -> ApprovedMoves:
+    """A preview applied in the transaction that made it (no token round trip)."""
+    return ApprovedMoves(
+        appointment_id=preview.appointment_id,
+        course_id=preview.course_id,
+        basis=preview.basis,
+        moves=tuple(
+            (m.appointment_id, m.revision, m.starts_at, m.ends_at, m.room_id, m.staff)
+            for m in preview.moves
+        ),
     )
 
 

@@ -19,10 +19,10 @@ from ..models import Appointment
 from ..planning import Placement, Preferences, Shape, to_epoch
 from .moves import (
     MOVABLE,
-    ApprovedMoves,
     MovePreview,
     PlannedMove,
     apply_moves,
+    approved,
     basis_of,
     placed_course,
     planned_move,
@@ -141,19 +141,6 @@ def _replan_single(session: Session, appointment: Appointment, now: dt.datetime)
         course_id=None,
         moves=(move,),
         basis=((appointment.id, appointment.revision),),
-    )
-
-
-def approved(preview: MovePreview) -> ApprovedMoves:
-    """A preview applied in the transaction that made it (no token round trip)."""
-    return ApprovedMoves(
-        appointment_id=preview.appointment_id,
-        course_id=preview.course_id,
-        basis=preview.basis,
-        moves=tuple(
-            (m.appointment_id, m.revision, m.starts_at, m.ends_at, m.room_id, m.staff)
-            for m in preview.moves
-        ),
     )
 
 
