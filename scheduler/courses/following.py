@@ -10,7 +10,7 @@ session where it is unless a rule fails, and moves it as close to that time as i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from ..models import Appointment, AppointmentStatus
@@ -34,6 +34,16 @@ class Following:
     #: Where each movable session lands if shifted like the moved one: the planner's aim.
     targets: dict[int, int] = field(default_factory=dict)
 
+    @property
+    def afresh(self) -> set[int]:
+        """Sessions planned anew: aimed at a time, with no place of their own to keep."""
+        return set(self.targets) - set(self.current)
+
+
+def pair_of(shape: Shape, index: int) -> int | None:
+    """The element paired with element ``index`` (a dose's integration session), if any."""
+    return next((e.index for e in shape.elements if e.pair_of == index), None)
+
 
 def sessions_that_follow(
     shape: Shape,
@@ -53,7 +63,7 @@ def sessions_that_follow(
     """
     delta = to_epoch(starts_at) - to_epoch(standing[moved].starts_at)
     boundary = min(standing[moved].starts_at, starts_at)
-    pair = next((e.index for e in shape.elements if e.pair_of == moved), None)
+    pair = pair_of(shape, moved)
     following = Following(pair=pair)
     for index, appointment in standing.items():
         if index == moved:
@@ -63,6 +73,35 @@ def sessions_that_follow(
         if may_follow and appointment.status in MOVABLE and appointment.starts_at >= now:
             following.targets[index] = placement.start + delta
             if index != pair:
+                following.current[index] = placement
+        else:
+            following.fixed[index] = placement
+    return following
+
+
+def sessions_to_replan(
+    shape: Shape,
+    standing: Mapping[int, Appointment],
+    moved: int,
+    *,
+    broken: Collection[int] = (),
+    now: dt.datetime,
+) -> Following:
+    """Sort ``standing`` for re-planning element ``moved`` and the elements in ``broken``
+    where nobody named a new time.
+
+    They and the moved session's pair are planned anew, aiming at where they were; every
+    other session still to come may follow if its spacing fails, and stays otherwise. Past
+    sessions and sessions checked in or done stay whatever they are.
+    """
+    pair = pair_of(shape, moved)
+    afresh = {*broken, moved, *([] if pair is None else [pair])}
+    following = Following(pair=pair)
+    for index, appointment in standing.items():
+        placement = placement_of(appointment)
+        if appointment.status in MOVABLE and appointment.starts_at >= now:
+            following.targets[index] = placement.start
+            if index not in afresh:
                 following.current[index] = placement
         else:
             following.fixed[index] = placement

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -237,24 +237,10 @@ def _plan_move(
     starts_at: dt.datetime,
     now: dt.datetime,
 ) -> Plan:
-    """Plan the course with the moved session pinned and the others as ``following`` sorted
-    them, or raise ``Conflict`` naming the rule that fails."""
-    request = Request(
-        shape=placed.shape,
-        preferences=placed.state.preferences,
-        earliest=now,
-        fixed=following.fixed,
-        pinned={placed.moved: pin},
-        current=following.current,
-        targets=following.targets,
-        order="target",
-        quality=False,
-        own_appointments={a.id for a in placed.standing.values()},
-        reach=max(starts_at, *(a.starts_at for a in placed.standing.values())),
-    )
-    course = placed.course
-    plan = run_planner(
-        session, location_id=course.location_id, patient_id=course.patient_id, request=request
+    """Plan the course with the moved session pinned, or raise ``Conflict`` naming the rule
+    that fails."""
+    plan = plan_following(
+        session, placed, following, pinned={placed.moved: pin}, reach=starts_at, now=now
     )
     if not plan.complete:
         assert plan.failure is not None
@@ -267,24 +253,56 @@ def _plan_move(
 
 
 def _moves_in(placed: PlacedCourse, plan: Plan) -> tuple[PlannedMove, ...]:
-    """Every session the plan puts somewhere new, the requested one first, then by new start;
-    each says why it moves."""
+    def reason(index: int, changed: set[int]) -> str:
+        if index == placed.moved:
+            return "requested"
+        return "pair" if placed.shape.elements[index].pair_of in changed else "spacing"
+
+    return moves_in(placed, plan, reason)
+
+
+def plan_following(
+    session: Session,
+    placed: PlacedCourse,
+    following: Following,
+    *,
+    pinned: dict[int, Pin],
+    reach: dt.datetime | None,
+    now: dt.datetime,
+) -> Plan:
+    """Plan the course with ``pinned`` held and its other sessions as ``following`` sorted
+    them, over a window reaching past its last session (and ``reach``, a new time)."""
+    latest = max(a.starts_at for a in placed.standing.values())
+    request = Request(
+        shape=placed.shape,
+        preferences=placed.state.preferences,
+        earliest=now,
+        fixed=following.fixed,
+        pinned=pinned,
+        current=following.current,
+        targets=following.targets,
+        order="target",
+        quality=False,
+        own_appointments={a.id for a in placed.standing.values()},
+        reach=latest if reach is None else max(reach, latest),
+    )
+    course = placed.course
+    return run_planner(
+        session, location_id=course.location_id, patient_id=course.patient_id, request=request
+    )
+
+
+def moves_in(
+    placed: PlacedCourse, plan: Plan, reason: Callable[[int, set[int]], str]
+) -> tuple[PlannedMove, ...]:
+    """Every session the plan puts somewhere new, the requested ones first, then by new start;
+    ``reason(element, changed elements)`` says why each moves."""
     changed = {i for i, a in placed.standing.items() if plan.placements[i] != placement_of(a)}
     moves: list[PlannedMove] = []
     for i, a in sorted(placed.standing.items(), key=lambda kv: kv[1].starts_at):
         new = plan.placements[i]
-        assert new is not None
-        if i not in changed:
-            continue
-        element = placed.shape.elements[i]
-        reason = (
-            "requested"
-            if i == placed.moved
-            else "pair"
-            if element.pair_of in changed
-            else "spacing"
-        )
-        moves.append(planned_move(a, element, new, reason))
+        if i in changed and new is not None:
+            moves.append(planned_move(a, placed.shape.elements[i], new, reason(i, changed)))
     return tuple(sorted(moves, key=lambda m: (m.reason != "requested", m.starts_at)))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from scheduler.courses.following import sessions_that_follow
+from scheduler.courses.following import sessions_that_follow, sessions_to_replan
 from scheduler.models import Appointment, AppointmentStatus
 from scheduler.planning import Shape, build_shape, to_epoch, wanted_for_new_course
 from scheduler.protocols import parse_definition
@@ -109,3 +109,21 @@ def test_a_session_without_a_pair_moves_with_no_pair_to_follow() -> None:
     assert following.pair is None
     assert following.fixed == {}
     assert set(following.current) == set(following.targets) == set(standing) - {evaluation}
+
+
+def test_a_replan_plans_the_broken_sessions_and_the_pair_anew_and_keeps_the_rest() -> None:
+    shape, standing = _course()
+    third = _index(shape, "dosing", 3)
+    pair = _index(shape, "integration", 3)
+    fifth = _index(shape, "dosing", 5)
+    now = standing[_index(shape, "dosing", 2)].starts_at + dt.timedelta(hours=1)
+
+    following = sessions_to_replan(shape, standing, third, broken=[fifth], now=now)
+
+    assert following.pair == pair
+    assert following.afresh == {third, pair, fifth}
+    still_to_come = {i for i, a in standing.items() if a.starts_at >= now}
+    assert set(following.targets) == still_to_come
+    assert all(following.targets[i] == to_epoch(standing[i].starts_at) for i in still_to_come)
+    assert set(following.current) == still_to_come - {third, pair, fifth}
+    assert set(following.fixed) == set(standing) - still_to_come
