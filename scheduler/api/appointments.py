@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -21,8 +22,7 @@ from ..booking import (
     get_appointment,
     progress_appointment,
 )
-from ..courses.direct import reschedule_session
-from ..courses.moves import cancel_session
+from ..courses.moves import SessionsMustFollow, cancel_session, move_session
 from ..db import db, write_transaction
 from ..errors import Conflict, ValidationFailed
 from ..models import Appointment, AppointmentStaff, Room
@@ -149,16 +149,30 @@ class AppointmentById(MethodView):
                     rule="revision",
                 )
             starts_at = data.get("starts_at")
-            reschedule_session(
-                db.session,
-                appointment,
-                action("appointment.reschedule"),
-                starts_at=starts_at,
-                ends_at=_ends_at(data, starts_at or appointment.starts_at),
-                room_id=data.get("room_id"),
-                staff=_staff(data["staff"]) if "staff" in data else None,
-            )
+            try:
+                move_session(
+                    db.session,
+                    appointment,
+                    action("appointment.reschedule"),
+                    starts_at=starts_at,
+                    ends_at=_ends_at(data, starts_at or appointment.starts_at),
+                    room_id=data.get("room_id"),
+                    staff=_staff(data["staff"]) if "staff" in data else None,
+                )
+            except SessionsMustFollow as refused:
+                raise _preview_instead(refused) from refused
         return appointment
+
+
+def _preview_instead(refused: SessionsMustFollow) -> Conflict:
+    """The refusal with where to go instead: the routes that preview and apply the whole move."""
+    preview = url_for("course-moves.preview", appointment_id=refused.appointment_id)
+    return Conflict(
+        f"{refused.message} Preview and apply the move together (POST {preview}, "
+        "then /reschedule).",
+        rule=refused.rule,
+        conflicts=refused.conflicts,
+    )
 
 
 @blp.route("/<int:appointment_id>/cancel", methods=["POST"])

@@ -1,12 +1,18 @@
 """Moving a course's appointment with everything that must follow it, and cancelling a session
-with or without its pair.
+with or without its pair: the one way every route moves a session (the appointment API's
+PATCH, the reschedule preview and apply, the pages).
 
 ``preview_move`` plans the move without writing: the appointment at its new time, its paired
 session re-planned relative to it, and each later session kept where it is unless its spacing
-now fails (then moved as close as possible to where it was, shifted like the first). The
-preview lists every appointment that would move and carries a signed token of exactly those
-moves and of the course as it was; ``apply_moves`` books exactly that, or answers 409 if
-anything in the course changed since.
+now fails (then moved as close as possible to where it was, shifted like the first; which
+sessions may follow is ``following.sessions_that_follow``). The preview lists every
+appointment that would move and carries a signed token of exactly those moves and of the
+course as it was; ``apply_moves`` books exactly that, or answers 409 if anything in the course
+changed since. ``move_session`` is both at once for a plain reschedule, refused with
+``SessionsMustFollow`` when more than the one session would move.
+
+Errors here carry data (appointment ids, the rule), never a route: the API and the pages say
+where to go next.
 """
 
 from __future__ import annotations
@@ -14,15 +20,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..audit import Action
-from ..booking import Move, cancel_appointment, get_appointment, reschedule_appointments
+from ..booking import (
+    Move,
+    cancel_appointment,
+    get_appointment,
+    reschedule_appointment,
+    reschedule_appointments,
+)
 from ..errors import Conflict, ValidationFailed
 from ..models import (
     ROOM_KINDS_FOR,
@@ -33,7 +46,8 @@ from ..models import (
     CourseStatus,
     StaffPart,
 )
-from ..planning import Element, Pin, Placement, Preferences, Shape, from_epoch, to_epoch
+from ..planning import Element, Pin, Placement, Plan, Preferences, Shape, from_epoch, to_epoch
+from .following import MOVABLE, Following, sessions_that_follow
 from .state import (
     CourseState,
     Request,
@@ -47,7 +61,6 @@ from .state import (
 )
 
 StaffList = tuple[tuple[int, StaffPart], ...]
-MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})
 CANCELLABLE = MOVABLE | {AppointmentStatus.CHECKED_IN}
 TOKEN_SALT = "course-move-preview"
 
@@ -152,7 +165,38 @@ def preview_move(
     staff: list[tuple[int, StaffPart]] | None,
     now: dt.datetime,
 ) -> MovePreview:
-    """Plan moving ``appointment`` to ``starts_at`` with everything that must follow."""
+    """Plan moving ``appointment`` to ``starts_at`` with everything that must follow. Writes
+    nothing; a move that cannot keep every rule raises ``Conflict`` saying why."""
+    _check_move(appointment, starts_at, staff, now)
+    pin = _pin(appointment, starts_at, room_id, staff)
+    placed = None
+    if appointment.course_id is not None:
+        placed = placed_course(session, appointment, "moving sessions")
+    if placed is None:
+        return _preview_single(session, appointment, pin, starts_at, now)
+    following = sessions_that_follow(
+        placed.shape, placed.standing, placed.moved, starts_at=starts_at, now=now
+    )
+    plan = _plan_move(session, placed, following, pin, starts_at, now)
+    moves = _moves_in(placed, plan)
+    if not moves:
+        raise ValidationFailed({"starts_at": "that is where the appointment is already"})
+    return MovePreview(
+        appointment_id=appointment.id,
+        course_id=placed.course.id,
+        moves=moves,
+        basis=basis_of(placed.state),
+    )
+
+
+def _check_move(
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    staff: list[tuple[int, StaffPart]] | None,
+    now: dt.datetime,
+) -> None:
+    """Refuse what no plan can fix: a session no longer movable, a time in the past or without
+    an offset, staff that would change what the session needs."""
     if appointment.status not in MOVABLE:
         raise Conflict(
             f"Appointment {appointment.id} is {appointment.status.value.replace('_', ' ')} "
@@ -167,87 +211,116 @@ def preview_move(
         p.part for p in appointment.participants
     ):
         raise ValidationFailed({"staff": "give the same parts the appointment has"})
-    if appointment.course_id is None:
-        return _preview_single(session, appointment, starts_at, room_id, staff, now)
-    placed = placed_course(session, appointment, "moving sessions")
-    if placed is None:
-        return _preview_single(session, appointment, starts_at, room_id, staff, now)
-    course, state, shape, standing, moved = placed
-    delta = to_epoch(starts_at) - to_epoch(appointment.starts_at)
-    boundary = min(appointment.starts_at, starts_at)
-    pair = next((e.index for e in shape.elements if e.pair_of == moved), None)
-    fixed: dict[int, Placement] = {}
-    current: dict[int, Placement] = {}
-    targets: dict[int, int] = {}
-    for i, a in standing.items():
-        if i == moved:
-            continue
-        follows = i == pair or a.starts_at > boundary
-        if a.status in MOVABLE and a.starts_at >= now and follows:
-            current[i] = placement_of(a)
-            targets[i] = current[i].start + delta
-        else:
-            fixed[i] = placement_of(a)
-    if pair is not None and pair in current:
-        # The pair is re-planned relative to the session: it follows by the same shift.
-        current.pop(pair)
-    pin = Pin(
+
+
+def _pin(
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    room_id: int | None,
+    staff: list[tuple[int, StaffPart]] | None,
+) -> Pin:
+    """The moved session held at its new time; its room and staff stay if they are free."""
+    return Pin(
         start=to_epoch(starts_at),
         room_id=room_id,
         staff=tuple(staff) if staff is not None else None,
         prefer_room=appointment.room_id,
         prefer_staff=tuple((p.staff_id, p.part) for p in appointment.participants),
     )
-    request = Request(
-        shape=shape,
-        preferences=state.preferences,
-        earliest=now,
-        fixed=fixed,
-        pinned={moved: pin},
-        current=current,
-        targets=targets,
-        order="target",
-        quality=False,
-        own_appointments={a.id for a in standing.values()},
-        reach=max(starts_at, max(a.starts_at for a in standing.values())),
+
+
+def _plan_move(
+    session: Session,
+    placed: PlacedCourse,
+    following: Following,
+    pin: Pin,
+    starts_at: dt.datetime,
+    now: dt.datetime,
+) -> Plan:
+    """Plan the course with the moved session pinned, or raise ``Conflict`` naming the rule
+    that fails."""
+    plan = plan_following(
+        session, placed, following, pinned={placed.moved: pin}, reach=starts_at, now=now
     )
-    plan = run_planner(
-        session, location_id=course.location_id, patient_id=course.patient_id, request=request
-    )
-    title = shape.elements[moved].title
     if not plan.complete:
         assert plan.failure is not None
         raise Conflict(
-            f"Cannot move {title}: {plan.failure.message}",
+            f"Cannot move {placed.shape.elements[placed.moved].title}: {plan.failure.message}",
             rule="move",
             details={"failing": plan.failure.key},
         )
-    changed = {i for i, a in standing.items() if plan.placements[i] != placement_of(a)}
-    moves: list[PlannedMove] = []
-    for i, a in sorted(standing.items(), key=lambda kv: kv[1].starts_at):
-        new = plan.placements[i]
-        assert new is not None
-        if i not in changed:
-            continue
-        session_of = shape.elements[i].pair_of
-        reason = "requested" if i == moved else "pair" if session_of in changed else "spacing"
-        moves.append(planned_move(a, shape.elements[i], new, reason))
-    if not moves:
-        raise ValidationFailed({"starts_at": "that is where the appointment is already"})
-    return MovePreview(
-        appointment_id=appointment.id,
-        course_id=course.id,
-        moves=tuple(sorted(moves, key=lambda m: (m.reason != "requested", m.starts_at))),
-        basis=basis_of(state),
+    return plan
+
+
+def _moves_in(placed: PlacedCourse, plan: Plan) -> tuple[PlannedMove, ...]:
+    def reason(index: int, changed: set[int]) -> str:
+        if index == placed.moved:
+            return "requested"
+        return "pair" if placed.shape.elements[index].pair_of in changed else "spacing"
+
+    return moves_in(placed, plan, reason)
+
+
+def plan_following(
+    session: Session,
+    placed: PlacedCourse,
+    following: Following,
+    *,
+    pinned: dict[int, Pin],
+    reach: dt.datetime | None,
+    now: dt.datetime,
+) -> Plan:
+    """Plan the course with ``pinned`` held and its other sessions as ``following`` sorted
+    them, over a window reaching past its last session (and ``reach``, a new time)."""
+    latest = max(a.starts_at for a in placed.standing.values())
+    request = Request(
+        shape=placed.shape,
+        preferences=placed.state.preferences,
+        earliest=now,
+        fixed=following.fixed,
+        pinned=pinned,
+        current=following.current,
+        targets=following.targets,
+        order="target",
+        quality=False,
+        own_appointments={a.id for a in placed.standing.values()},
+        reach=latest if reach is None else max(reach, latest),
+    )
+    course = placed.course
+    return run_planner(
+        session, location_id=course.location_id, patient_id=course.patient_id, request=request
     )
 
 
-def placed_course(
-    session: Session, appointment: Appointment, doing: str
-) -> tuple[Course, CourseState, Shape, dict[int, Appointment], int] | None:
-    """The active course of ``appointment`` as the planner sees it: the course, its state, its
-    shape, the appointments standing for its elements, and the appointment's element; None
-    when the appointment stands for no element of it (it is then planned on its own)."""
+def moves_in(
+    placed: PlacedCourse, plan: Plan, reason: Callable[[int, set[int]], str]
+) -> tuple[PlannedMove, ...]:
+    """Every session the plan puts somewhere new, the requested ones first, then by new start;
+    ``reason(element, changed elements)`` says why each moves."""
+    changed = {i for i, a in placed.standing.items() if plan.placements[i] != placement_of(a)}
+    moves: list[PlannedMove] = []
+    for i, a in sorted(placed.standing.items(), key=lambda kv: kv[1].starts_at):
+        new = plan.placements[i]
+        if i in changed and new is not None:
+            moves.append(planned_move(a, placed.shape.elements[i], new, reason(i, changed)))
+    return tuple(sorted(moves, key=lambda m: (m.reason != "requested", m.starts_at)))
+
+
+class PlacedCourse(NamedTuple):
+    """An appointment's active course as the planner sees it."""
+
+    course: Course
+    state: CourseState
+    shape: Shape
+    #: Element index -> the live appointment standing for it.
+    standing: dict[int, Appointment]
+    #: The appointment's own element.
+    moved: int
+
+
+def placed_course(session: Session, appointment: Appointment, doing: str) -> PlacedCourse | None:
+    """The active course of ``appointment`` as the planner sees it; None when the appointment
+    stands for no element of it (it is then planned on its own)."""
     assert appointment.course_id is not None
     course = get_course(session, appointment.course_id)
     if course.status != CourseStatus.ACTIVE:
@@ -261,7 +334,7 @@ def placed_course(
     index_of = {a.id: i for i, a in standing.items()}
     if appointment.id not in index_of:
         return None
-    return course, state, shape, standing, index_of[appointment.id]
+    return PlacedCourse(course, state, shape, standing, index_of[appointment.id])
 
 
 def basis_of(state: CourseState) -> tuple[tuple[int, int], ...]:
@@ -306,25 +379,12 @@ def single_element(appointment: Appointment) -> Element:
 
 
 def _preview_single(
-    session: Session,
-    appointment: Appointment,
-    starts_at: dt.datetime,
-    room_id: int | None,
-    staff: list[tuple[int, StaffPart]] | None,
-    now: dt.datetime,
+    session: Session, appointment: Appointment, pin: Pin, starts_at: dt.datetime, now: dt.datetime
 ) -> MovePreview:
     """An appointment outside a course moves alone, checked by the same planner rules."""
     element = single_element(appointment)
-    shape = Shape((element,))
-    pin = Pin(
-        start=to_epoch(starts_at),
-        room_id=room_id,
-        staff=tuple(staff) if staff is not None else None,
-        prefer_room=appointment.room_id,
-        prefer_staff=tuple((p.staff_id, p.part) for p in appointment.participants),
-    )
     request = Request(
-        shape=shape,
+        shape=Shape((element,)),
         preferences=Preferences(),
         earliest=now,
         pinned={0: pin},
@@ -347,6 +407,90 @@ def _preview_single(
         course_id=None,
         moves=(move,),
         basis=((appointment.id, appointment.revision),),
+    )
+
+
+class SessionsMustFollow(Conflict):
+    """A plain move of a course session that would move more of its course with it: nothing
+    moves. ``followers`` are the other moves the preview found, for the caller to offer as a
+    preview applied together."""
+
+    def __init__(self, appointment_id: int, followers: Sequence[PlannedMove]) -> None:
+        listed = "; ".join(
+            f"{m.title} (appointment {m.appointment_id}) to {m.starts_at.isoformat()}"
+            for m in followers
+        )
+        super().__init__(
+            f"Moving this session moves {len(followers)} more of its course with it: {listed}.",
+            rule="course_moves",
+            conflicts=[
+                {
+                    "appointment_id": m.appointment_id,
+                    "reason": m.reason,
+                    "starts_at": m.starts_at.isoformat(),
+                    "ends_at": m.ends_at.isoformat(),
+                }
+                for m in followers
+            ],
+        )
+        self.appointment_id = appointment_id
+        self.followers = tuple(followers)
+
+
+def move_session(
+    session: Session,
+    appointment: Appointment,
+    action: Action,
+    *,
+    starts_at: dt.datetime | None = None,
+    ends_at: dt.datetime | None = None,
+    room_id: int | None = None,
+    staff: Sequence[tuple[int, StaffPart]] | None = None,
+) -> Appointment:
+    """Move ``appointment`` alone (a plain reschedule: new start, end, room or staff).
+
+    Outside a course it is a booking's reschedule. A course session keeps its protocol's
+    duration and moves only when nothing else of its course has to follow: it is previewed
+    and applied at once, in the caller's transaction; when its integration session or a later
+    session would have to move too, ``SessionsMustFollow`` lists them and nothing moves."""
+    if appointment.course_id is None:
+        return reschedule_appointment(
+            session,
+            appointment,
+            action,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            room_id=room_id,
+            staff=staff,
+        )
+    start = starts_at or appointment.starts_at
+    if ends_at is not None and ends_at - start != appointment.ends_at - appointment.starts_at:
+        raise ValidationFailed({"ends_at": "a course session keeps its protocol's duration"})
+    preview = preview_move(
+        session,
+        appointment,
+        starts_at=start,
+        room_id=room_id,
+        staff=list(staff) if staff is not None else None,
+        now=action.now,
+    )
+    followers = [m for m in preview.moves if m.appointment_id != appointment.id]
+    if followers:
+        raise SessionsMustFollow(appointment.id, followers)
+    apply_moves(session, action, approved(preview))
+    return appointment
+
+
+def approved(preview: MovePreview) -> ApprovedMoves:
+    """A preview applied in the transaction that made it (no token round trip)."""
+    return ApprovedMoves(
+        appointment_id=preview.appointment_id,
+        course_id=preview.course_id,
+        basis=preview.basis,
+        moves=tuple(
+            (m.appointment_id, m.revision, m.starts_at, m.ends_at, m.room_id, m.staff)
+            for m in preview.moves
+        ),
     )
 
 

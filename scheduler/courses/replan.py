@@ -16,23 +16,20 @@ from sqlalchemy.orm import Session
 from ..audit import Action
 from ..errors import Conflict
 from ..models import Appointment
-from ..planning import Placement, Preferences, Shape, to_epoch
+from ..planning import Preferences, Shape, to_epoch
+from .following import MOVABLE, sessions_to_replan
 from .moves import (
-    MOVABLE,
-    ApprovedMoves,
     MovePreview,
-    PlannedMove,
     apply_moves,
+    approved,
     basis_of,
+    moves_in,
     placed_course,
+    plan_following,
     planned_move,
     single_element,
 )
-from .state import (
-    Request,
-    placement_of,
-    run_planner,
-)
+from .state import Request, run_planner
 
 
 def preview_replan(
@@ -53,60 +50,34 @@ def preview_replan(
     placed = placed_course(session, appointment, "re-planning")
     if placed is None:
         return _replan_single(session, appointment, now)
-    course, state, shape, standing, moved = placed
-    index_of = {a.id: i for i, a in standing.items()}
-    pair = next((e.index for e in shape.elements if e.pair_of == moved), None)
-    afresh = {index_of[i] for i in broken if i in index_of} | {moved}
-    if pair is not None:
-        afresh.add(pair)
-    fixed: dict[int, Placement] = {}
-    current: dict[int, Placement] = {}
-    targets: dict[int, int] = {}
-    for i, a in standing.items():
-        if a.status in MOVABLE and a.starts_at >= now:
-            targets[i] = to_epoch(a.starts_at)
-            if i not in afresh:
-                current[i] = placement_of(a)
-        else:
-            fixed[i] = placement_of(a)
-    request = Request(
-        shape=shape,
-        preferences=state.preferences,
-        earliest=now,
-        fixed=fixed,
-        current=current,
-        targets=targets,
-        order="target",
-        quality=False,
-        own_appointments={a.id for a in standing.values()},
-        reach=max(a.starts_at for a in standing.values()),
+    index_of = {a.id: i for i, a in placed.standing.items()}
+    following = sessions_to_replan(
+        placed.shape,
+        placed.standing,
+        placed.moved,
+        broken=[index_of[i] for i in broken if i in index_of],
+        now=now,
     )
-    plan = run_planner(
-        session, location_id=course.location_id, patient_id=course.patient_id, request=request
-    )
-    title = shape.elements[moved].title
+    plan = plan_following(session, placed, following, pinned={}, reach=None, now=now)
     if not plan.complete:
         assert plan.failure is not None
         raise Conflict(
-            f"Cannot re-plan {title}: {plan.failure.message}",
+            f"Cannot re-plan {placed.shape.elements[placed.moved].title}: {plan.failure.message}",
             rule="replan",
             details={"appointment_id": appointment.id, "failing": plan.failure.key},
         )
-    moves: list[PlannedMove] = []
-    changed = {i for i, a in standing.items() if plan.placements[i] != placement_of(a)}
-    for i, a in sorted(standing.items(), key=lambda kv: kv[1].starts_at):
-        new = plan.placements[i]
-        if i not in changed or new is None:
-            continue
-        reason = (
-            "pair" if i == pair and moved in changed else "requested" if i in afresh else "spacing"
-        )
-        moves.append(planned_move(a, shape.elements[i], new, reason))
+    afresh = following.afresh
+
+    def reason(index: int, changed: set[int]) -> str:
+        if index == following.pair and placed.moved in changed:
+            return "pair"
+        return "requested" if index in afresh else "spacing"
+
     return MovePreview(
         appointment_id=appointment.id,
-        course_id=course.id,
-        moves=tuple(sorted(moves, key=lambda m: (m.reason != "requested", m.starts_at))),
-        basis=basis_of(state),
+        course_id=placed.course.id,
+        moves=moves_in(placed, plan, reason),
+        basis=basis_of(placed.state),
     )
 
 
@@ -141,19 +112,6 @@ def _replan_single(session: Session, appointment: Appointment, now: dt.datetime)
         course_id=None,
         moves=(move,),
         basis=((appointment.id, appointment.revision),),
-    )
-
-
-def approved(preview: MovePreview) -> ApprovedMoves:
-    """A preview applied in the transaction that made it (no token round trip)."""
-    return ApprovedMoves(
-        appointment_id=preview.appointment_id,
-        course_id=preview.course_id,
-        basis=preview.basis,
-        moves=tuple(
-            (m.appointment_id, m.revision, m.starts_at, m.ends_at, m.room_id, m.staff)
-            for m in preview.moves
-        ),
     )
 
 

@@ -15,13 +15,21 @@ def test_patch_that_would_drag_others_along_is_refused_with_what_would_move(api,
     course = _book(api, course_clinic)
     third = _by_key(course)["dosing-3"]
     target = dt.datetime.fromisoformat(third["starts_at"]) + dt.timedelta(days=2)
-    response = api.patch(f"/api/appointments/{third['id']}", WHO,
-                         json={"starts_at": target.isoformat()})
+    response = api.patch(
+        f"/api/appointments/{third['id']}", WHO, json={"starts_at": target.isoformat()}
+    )
     assert response.status_code == 409, response.json
     assert response.json["rule"] == "course_moves"
     followers = {c["appointment_id"] for c in response.json["conflicts"]}
     assert _by_key(course)["integration-3"]["id"] in followers
-    assert "reschedule/preview" in response.json["message"]
+    hint = f"(POST /api/appointments/{third['id']}/reschedule/preview, then /reschedule)."
+    assert response.json["message"].startswith("Moving this session moves ")
+    assert response.json["message"].endswith(f"Preview and apply the move together {hint}")
+    assert set(response.json) == {"code", "status", "message", "rule", "conflicts"}
+    assert all(
+        set(c) == {"appointment_id", "reason", "starts_at", "ends_at"}
+        for c in response.json["conflicts"]
+    )
     unchanged = api.get(f"/api/appointments/{third['id']}", WHO).json
     assert unchanged["starts_at"] == third["starts_at"] and unchanged["revision"] == 1
 
@@ -32,13 +40,17 @@ def test_patch_that_keeps_the_course_whole_moves_just_that_session(api, course_c
     start = dt.datetime.fromisoformat(pair["starts_at"])
     for hours in (1, -1, 2, -2, 3):
         target = start + dt.timedelta(hours=hours)
-        response = api.patch(f"/api/appointments/{pair['id']}", WHO,
-                             json={"starts_at": target.isoformat()})
+        response = api.patch(
+            f"/api/appointments/{pair['id']}", WHO, json={"starts_at": target.isoformat()}
+        )
         if response.status_code == 200:
             break
     assert response.status_code == 200, response.json
     assert dt.datetime.fromisoformat(response.json["starts_at"]) == target
     assert response.json["revision"] == 2
-    others = [a for a in api.get(f"/api/courses/{course['id']}", WHO).json["appointments"]
-              if a["id"] != pair["id"]]
+    others = [
+        a
+        for a in api.get(f"/api/courses/{course['id']}", WHO).json["appointments"]
+        if a["id"] != pair["id"]
+    ]
     assert all(a["revision"] == 1 for a in others)
