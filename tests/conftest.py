@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 from flask import Flask
@@ -24,6 +25,9 @@ from scheduler import create_app
 from scheduler.db import Base
 
 from .factories import Factory
+
+# The API client and its fixtures (``api``, ``tokens``, ``clinic``, ``at``) serve every folder.
+pytest_plugins = ["tests.clients"]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "SCHEDULER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -248,6 +252,31 @@ def client(app: Flask):
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
+
+
+@dataclass
+class Clock:
+    """The app's clock (``app.config["CLOCK"]``), moved by the test."""
+
+    current: dt.datetime = NOW
+
+    def __call__(self) -> dt.datetime:
+        return self.current
+
+    def set(self, when: dt.datetime) -> None:
+        self.current = when
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.current += dt.timedelta(**delta)
+        return self.current
+
+
+@pytest.fixture
+def clock(app: Flask) -> Clock:
+    """The app's clock, set or moved by the test (restored with the app's settings)."""
+    clock = Clock()
+    app.config["CLOCK"] = clock
+    return clock
 
 
 @pytest.fixture

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.audit import Action, record
@@ -15,15 +17,19 @@ from scheduler.booking import AppointmentRequest, book_appointment
 from scheduler.booking.appointments import _check_times, check_rules, snapshot
 from scheduler.booking.changes import AppointmentChange, publish
 from scheduler.booking.conflicts import flush_claims, sync_claims
+from scheduler.courses import NewCourse, ProposedAppointment, book_course, new_course
+from scheduler.courses.booking import course_shape, plan_new_course, proposal_plan
 from scheduler.db import write_transaction
 from scheduler.models import (
     Appointment,
     AppointmentKind,
     AppointmentStaff,
     Closure,
+    Course,
     Location,
     OpeningHours,
     Patient,
+    Protocol,
     Role,
     Room,
     RoomKind,
@@ -32,9 +38,18 @@ from scheduler.models import (
     TimeOff,
     WorkingHours,
 )
+from scheduler.planning import Plan, Preferences
+from scheduler.protocols import create_protocol, seed_protocols
 
 PASSWORD = "correct-horse-battery"
 WEEKDAYS = range(0, 5)
+
+
+@dataclass
+class BookedCourse:
+    course: Course
+    appointments: list[Appointment]  # in time order
+    plan: Plan
 
 
 @dataclass
@@ -169,6 +184,99 @@ class Factory:
             admin=self.staff([Role.ADMIN], loc, name="Alex Admin"),
             patient=self.patient(),
         )
+
+    def protocol(self, which: str | dict[str, Any] = "IV") -> Protocol:
+        """A protocol: a seed protocol by the start of its name (seeded on first use), or one
+        made from ``which``, a document in the schema's shape, as an admin makes it."""
+        action = Action("test", None, self.now)
+        if isinstance(which, dict):
+            document = {**which, "name": f"{which['name']} {next(self._seq)}"}
+            return create_protocol(self.session, action, document)
+        protocols = list(self.session.scalars(select(Protocol)))
+        if not any(p.name.startswith(which) for p in protocols):
+            seed_protocols(self.session, action)
+            self.session.flush()
+            protocols = list(self.session.scalars(select(Protocol)))
+        return next(p for p in protocols if p.name.startswith(which))
+
+    def course(
+        self,
+        clinic: Clinic,
+        protocol: Protocol | str | dict[str, Any] = "IV",
+        *,
+        patient: Patient | None = None,
+        preferences: Preferences | None = None,
+        earliest: dt.datetime | None = None,
+    ) -> NewCourse:
+        """A checked request for a new course (what ``POST /api/courses`` turns its body into)."""
+        if not isinstance(protocol, Protocol):
+            protocol = self.protocol(protocol)
+        return new_course(
+            self.session,
+            patient_id=(patient or clinic.patient).id,
+            location_id=clinic.location.id,
+            protocol_id=protocol.id,
+            protocol_version_id=None,
+            preferences=preferences or Preferences(),
+            earliest=earliest,
+            now=self.now,
+        )
+
+    def booked_course(
+        self,
+        clinic: Clinic,
+        protocol: Protocol | str | dict[str, Any] = "IV",
+        *,
+        at: list[dt.datetime] | None = None,
+        patient: Patient | None = None,
+        preferences: Preferences | None = None,
+        earliest: dt.datetime | None = None,
+        rooms: list[Room] | None = None,
+    ) -> BookedCourse:
+        """A course booked the way the front desk books one: planned by the planner, or at the
+        times ``at`` (one per session, in the protocol's order, each checked against the
+        protocol as a proposal sent back by a client is; each session followed by its paired
+        one). Rooms and staff come from ``clinic`` (``rooms``: the rooms to prefer, in order)."""
+        request = self.course(
+            clinic, protocol, patient=patient, preferences=preferences, earliest=earliest
+        )
+        if at is None:
+            plan = plan_new_course(self.session, request)
+            assert plan.complete, plan.failure
+        else:
+            plan = proposal_plan(request, self._proposal(clinic, request, at, rooms))
+        with write_transaction(self.session):
+            course, booked = book_course(
+                self.session, Action("course.book", None, self.now), request, plan
+            )
+        return BookedCourse(course, sorted(booked, key=lambda a: a.starts_at), plan)
+
+    def _proposal(
+        self,
+        clinic: Clinic,
+        request: NewCourse,
+        at: list[dt.datetime],
+        rooms: list[Room] | None = None,
+    ) -> list[ProposedAppointment]:
+        shape = course_shape(request)
+        assert len(at) == len(shape.elements), f"{len(shape.elements)} sessions, {len(at)} times"
+        # In the order the patient lives them: each session followed by its paired one.
+        elements = sorted(
+            shape.elements,
+            key=lambda e: (e.pair_of if e.pair_of is not None else e.index, e.is_pairing),
+        )
+        rooms = [*(rooms or []), clinic.chair, clinic.therapy_room, clinic.telehealth]
+        people = {
+            StaffPart.ADMINISTERING_CLINICIAN: clinic.clinician,
+            StaffPart.EVALUATING_CLINICIAN: clinic.clinician,
+            StaffPart.THERAPIST: clinic.therapist,
+        }
+        proposal = []
+        for element, starts_at in zip(elements, at, strict=True):
+            room = next(r for r in rooms if r.kind in element.room_kinds)
+            staff = tuple((people[part].id, part) for part in element.parts)
+            proposal.append(ProposedAppointment(element.key, starts_at, room.id, staff))
+        return proposal
 
     def local(self, location: Location, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
         """A location's local wall-clock time as an aware UTC datetime."""

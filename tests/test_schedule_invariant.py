@@ -77,7 +77,7 @@ from scheduler.models import (
 )
 from scheduler.planning import Preferences
 from scheduler.protocols import seed_protocols
-from tests.api.conftest import token_for
+from tests.clients import token_for
 from tests.conftest import NOW, _empty_tables, app_config
 from tests.factories import Factory
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from scheduler.models import Appointment, AppointmentKind, AuditEntry, RoomKind, StaffPart
-from tests.api.conftest import TOMORROW, booking
+from tests.clients import TOMORROW, booking
 
 
 def test_book_returns_utc_and_local_times(api, clinic, at):

@@ -10,7 +10,7 @@ from scheduler.audit import Action
 from scheduler.booking import AppointmentRequest, book_appointment
 from scheduler.errors import ValidationFailed
 from scheduler.models import Appointment, AppointmentKind, StaffPart
-from tests.api.conftest import TOMORROW, booking
+from tests.clients import TOMORROW, booking
 
 
 def dose_body(clinic, starts_at: str) -> dict:

@@ -41,7 +41,7 @@ def course_clinic(make: Factory, session, now: dt.datetime) -> CourseClinic:
 
 @pytest.fixture
 def api(app, client, session, course_clinic: CourseClinic, now: dt.datetime):  # type: ignore[no-untyped-def]
-    from tests.api.conftest import Api, token_for
+    from tests.clients import Api, token_for
 
     c = course_clinic.clinic
     members = {

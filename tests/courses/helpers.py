@@ -6,14 +6,14 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from scheduler.audit import Action
-from scheduler.courses import book_course, new_course, plan_new_course
+from scheduler.courses import new_course
 from scheduler.courses.preconditions import missing_preconditions
 from scheduler.db import write_transaction
 from scheduler.models import Appointment, Course, CourseStatus, Protocol
 from scheduler.planning import Plan, Preferences
 from scheduler.protocols import current_version, definition_of
 
+from ..factories import Factory
 from .conftest import CourseClinic
 
 
@@ -79,9 +79,7 @@ def book(
     now: dt.datetime,
     prefs: Preferences | None = None,
 ) -> tuple[Course, list[Appointment], Plan]:
-    request = request_for(session, cc, cc.protocol(prefix), now, prefs)
-    plan = plan_new_course(session, request)
-    assert plan.complete, plan.failure
-    with write_transaction(session):
-        course, booked = book_course(session, Action("course.book", None, now), request, plan)
-    return course, booked, plan
+    protocol = cc.protocol(prefix)
+    meet_preconditions(session, cc, protocol, now)
+    booked = Factory(session, now).booked_course(cc.clinic, protocol, preferences=prefs)
+    return booked.course, booked.appointments, booked.plan

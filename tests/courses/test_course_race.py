@@ -24,7 +24,7 @@ from scheduler.audit import Action
 from scheduler.db import db, write_transaction
 from scheduler.models import Course, Protocol, Role, RoomKind
 from scheduler.protocols import seed_protocols
-from tests.api.conftest import token_for
+from tests.clients import token_for
 from tests.conftest import NOW, _empty_tables, app_config
 from tests.factories import Factory
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
@@ -278,7 +277,7 @@ def clinic(session: Session, make: Factory) -> FeedClinic:
 
 
 @pytest.fixture
-def token_for(session: Session) -> Callable[[FeedOwnerKind, int], str]:
+def feed_token(session: Session) -> Callable[[FeedOwnerKind, int], str]:
     def issue(kind: FeedOwnerKind, owner_id: int) -> str:
         with write_transaction(session):
             return issue_feed_token(session, kind, owner_id, Action("test", None, NOW))
@@ -292,16 +291,6 @@ def fetch(client: FlaskClient) -> Callable[..., TestResponse]:
         return client.get(f"/feeds/{token}.ics", headers=headers)
 
     return get
-
-
-@pytest.fixture
-def clock(app: Flask) -> Callable[[dt.datetime], None]:
-    """Move the app's clock."""
-
-    def move(to: dt.datetime) -> None:
-        app.config["CLOCK"] = lambda: to
-
-    return move
 
 
 def unfold(text: str) -> str:

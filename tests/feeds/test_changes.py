@@ -24,8 +24,8 @@ def versions(session) -> dict[tuple[str, int], int]:
     return {(v.owner_kind, v.owner_id): v.version for v in session.scalars(select(FeedVersion))}
 
 
-def test_reschedule_keeps_the_uid_and_raises_sequence(session, clinic, token_for, fetch):
-    token = token_for(FeedOwnerKind.PATIENT, clinic.avery.id)
+def test_reschedule_keeps_the_uid_and_raises_sequence(session, clinic, feed_token, fetch):
+    token = feed_token(FeedOwnerKind.PATIENT, clinic.avery.id)
     before = feed_events(fetch(token).data)
     dosing = next(a for a in clinic.appointments if a.kind == AppointmentKind.DOSING)
     old = before[dosing.uid]
@@ -48,13 +48,13 @@ def test_reschedule_keeps_the_uid_and_raises_sequence(session, clinic, token_for
             assert event.to_ical() == before[uid].to_ical()
 
 
-def test_reassigned_staff_see_the_event_cancelled(session, clinic, token_for, fetch, make):
+def test_reassigned_staff_see_the_event_cancelled(session, clinic, feed_token, fetch, make):
     from scheduler.models import Role
 
     ny = clinic.ny
     new_therapist = make.staff([Role.THERAPIST], ny.location, name="Sam Standin")
-    old_token = token_for(FeedOwnerKind.STAFF, ny.therapist.id)
-    new_token = token_for(FeedOwnerKind.STAFF, new_therapist.id)
+    old_token = feed_token(FeedOwnerKind.STAFF, ny.therapist.id)
+    new_token = feed_token(FeedOwnerKind.STAFF, new_therapist.id)
     session_ = next(a for a in clinic.appointments if a.kind == AppointmentKind.INTEGRATION)
     assert str(feed_events(fetch(old_token).data)[session_.uid]["STATUS"]) == "TENTATIVE"
     with write_transaction(session):
@@ -69,7 +69,7 @@ def test_reassigned_staff_see_the_event_cancelled(session, clinic, token_for, fe
     assert int(gone["SEQUENCE"]) == session_.revision
     assert str(feed_events(fetch(new_token).data)[session_.uid]["STATUS"]) == "TENTATIVE"
     # Patients keep seeing it, now with the new therapist.
-    avery = feed_events(fetch(token_for(FeedOwnerKind.PATIENT, clinic.avery.id)).data)
+    avery = feed_events(fetch(feed_token(FeedOwnerKind.PATIENT, clinic.avery.id)).data)
     assert "with Sam" in str(avery[session_.uid]["SUMMARY"])
     # Back to the first therapist: live again in their feed, gone from the stand-in's.
     with write_transaction(session):
@@ -145,7 +145,7 @@ def test_edits_outside_booking_raise_the_right_counters(session, clinic):
     assert versions(session) == quiet
 
 
-def test_rebuilds_after_changes_equal_a_build_from_scratch(session, clinic, token_for, fetch):
+def test_rebuilds_after_changes_equal_a_build_from_scratch(session, clinic, feed_token, fetch):
     """Rebuilds re-read only the appointments whose revision moved; the result must be the
     bytes a full build gives."""
     from scheduler.booking import cancel_appointment, progress_appointment
@@ -155,10 +155,10 @@ def test_rebuilds_after_changes_equal_a_build_from_scratch(session, clinic, toke
 
     ny = clinic.ny
     tokens = [
-        token_for(FeedOwnerKind.STAFF, ny.therapist.id),
-        token_for(FeedOwnerKind.STAFF, ny.clinician.id),
-        token_for(FeedOwnerKind.ROOM, ny.telehealth.id),
-        token_for(FeedOwnerKind.LOCATION, ny.location.id),
+        feed_token(FeedOwnerKind.STAFF, ny.therapist.id),
+        feed_token(FeedOwnerKind.STAFF, ny.clinician.id),
+        feed_token(FeedOwnerKind.ROOM, ny.telehealth.id),
+        feed_token(FeedOwnerKind.LOCATION, ny.location.id),
     ]
     integration = [a for a in clinic.appointments if a.kind == AppointmentKind.INTEGRATION]
     dosing = [a for a in clinic.appointments if a.kind == AppointmentKind.DOSING]

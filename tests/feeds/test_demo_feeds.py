@@ -22,14 +22,14 @@ from .test_parsers import check_feed
 
 
 @pytest.mark.slow
-def test_every_demo_feed_parses_and_matches(session, token_for, fetch):
+def test_every_demo_feed_parses_and_matches(session, feed_token, fetch):
     with write_transaction(session):
         load_demo(session, Action("demo", None, NOW))
     patients = session.scalars(select(Patient)).all()
     staff = session.scalars(select(StaffMember)).all()
     assert len(patients) >= 40
-    tokens = {("patient", p.id): token_for(FeedOwnerKind.PATIENT, p.id) for p in patients}
-    tokens.update({("staff", m.id): token_for(FeedOwnerKind.STAFF, m.id) for m in staff})
+    tokens = {("patient", p.id): feed_token(FeedOwnerKind.PATIENT, p.id) for p in patients}
+    tokens.update({("staff", m.id): feed_token(FeedOwnerKind.STAFF, m.id) for m in staff})
 
     def check_all() -> int:
         events = 0

@@ -33,9 +33,9 @@ def small(session, make):
     return clinic, first, second
 
 
-def test_headers_and_repeatable_bytes(small, token_for, fetch):
+def test_headers_and_repeatable_bytes(small, feed_token, fetch):
     clinic, _first, _second = small
-    token = token_for(FeedOwnerKind.PATIENT, clinic.patient.id)
+    token = feed_token(FeedOwnerKind.PATIENT, clinic.patient.id)
     one = fetch(token)
     assert one.status_code == 200
     assert one.headers["Content-Type"] == "text/calendar; charset=utf-8"
@@ -59,9 +59,9 @@ def test_headers_and_repeatable_bytes(small, token_for, fetch):
     assert "\r\nPRODID:" in text and "\r\nX-WR-CALNAME:" in text
 
 
-def test_conditional_requests(small, token_for, fetch, session):
+def test_conditional_requests(small, feed_token, fetch, session):
     clinic, first, _second = small
-    token = token_for(FeedOwnerKind.PATIENT, clinic.patient.id)
+    token = feed_token(FeedOwnerKind.PATIENT, clinic.patient.id)
     one = fetch(token)
     etag, modified = one.headers["ETag"], one.headers["Last-Modified"]
     again = fetch(token, **{"If-None-Match": etag})
@@ -87,9 +87,9 @@ def test_conditional_requests(small, token_for, fetch, session):
     assert fetch(token, **{"If-None-Match": fresh.headers["ETag"]}).status_code == 304
 
 
-def test_gzip_when_accepted(small, token_for, fetch):
+def test_gzip_when_accepted(small, feed_token, fetch):
     clinic, _first, _second = small
-    token = token_for(FeedOwnerKind.STAFF, clinic.therapist.id)
+    token = feed_token(FeedOwnerKind.STAFF, clinic.therapist.id)
     plain = fetch(token)
     packed = fetch(token, **{"Accept-Encoding": "gzip, deflate"})
     assert packed.headers["Content-Encoding"] == "gzip"
@@ -103,10 +103,10 @@ def test_gzip_when_accepted(small, token_for, fetch):
     assert "Content-Encoding" not in refused.headers and refused.data == plain.data
 
 
-def test_new_etag_after_each_kind_of_change(small, token_for, fetch, session, clock):
+def test_new_etag_after_each_kind_of_change(small, feed_token, fetch, session, clock):
     clinic, first, second = small
-    patient_token = token_for(FeedOwnerKind.PATIENT, clinic.patient.id)
-    staff_token = token_for(FeedOwnerKind.STAFF, clinic.therapist.id)
+    patient_token = feed_token(FeedOwnerKind.PATIENT, clinic.patient.id)
+    staff_token = feed_token(FeedOwnerKind.STAFF, clinic.therapist.id)
     seen = {fetch(patient_token).headers["ETag"]}
     staff_seen = {fetch(staff_token).headers["ETag"]}
 
@@ -143,18 +143,18 @@ def test_new_etag_after_each_kind_of_change(small, token_for, fetch, session, cl
     patient_changed()
     staff_changed()
     # A new day moves the window: a new tag even with the same events.
-    clock(NOW + dt.timedelta(days=1))
+    clock.set(NOW + dt.timedelta(days=1))
     patient_changed()
     # An event leaving the window (90 days after it ended).
-    clock(first.ends_at + dt.timedelta(days=92))
+    clock.set(first.ends_at + dt.timedelta(days=92))
     body = fetch(patient_token).data
     assert first.uid not in feed_events(body)
     patient_changed()
 
 
-def test_cancelled_stays_30_days_then_leaves(small, token_for, fetch, session, clock):
+def test_cancelled_stays_30_days_then_leaves(small, feed_token, fetch, session, clock):
     clinic, first, _second = small
-    token = token_for(FeedOwnerKind.PATIENT, clinic.patient.id)
+    token = feed_token(FeedOwnerKind.PATIENT, clinic.patient.id)
     before = feed_events(fetch(token).data)[first.uid]
     with write_transaction(session):
         cancel_appointment(session, first, Action("test", None, NOW), "unwell")
@@ -162,9 +162,9 @@ def test_cancelled_stays_30_days_then_leaves(small, token_for, fetch, session, c
     assert str(event["STATUS"]) == "CANCELLED"
     assert int(event["SEQUENCE"]) > int(before["SEQUENCE"])
     assert "VALARM" not in event.to_ical().decode()
-    clock(NOW + dt.timedelta(days=29))
+    clock.set(NOW + dt.timedelta(days=29))
     assert first.uid in feed_events(fetch(token).data)
-    clock(NOW + dt.timedelta(days=31))
+    clock.set(NOW + dt.timedelta(days=31))
     assert first.uid not in feed_events(fetch(token).data)
 
 

@@ -64,31 +64,31 @@ def check_feed(session, body: bytes, expected) -> None:
         assert event.decoded("DTSTART").astimezone(dt.UTC) == by_id[uid].starts_at
 
 
-def test_every_feed_parses_with_the_databases_events(session, clinic, token_for, fetch):
+def test_every_feed_parses_with_the_databases_events(session, clinic, feed_token, fetch):
     for patient in clinic.patients:
-        response = fetch(token_for(FeedOwnerKind.PATIENT, patient.id))
+        response = fetch(feed_token(FeedOwnerKind.PATIENT, patient.id))
         assert response.status_code == 200
         expected = expected_appointments(session, lambda a, p=patient: a.patient_id == p.id)
         assert expected
         check_feed(session, response.data, expected)
     for member in clinic.staff:
-        response = fetch(token_for(FeedOwnerKind.STAFF, member.id))
+        response = fetch(feed_token(FeedOwnerKind.STAFF, member.id))
         assert response.status_code == 200
         expected = expected_appointments(session, lambda a, m=member: m.id in a.staff_ids)
         assert expected
         check_feed(session, response.data, expected)
     for room in (clinic.ny.chair, clinic.ny.telehealth, clinic.berlin_therapy):
-        response = fetch(token_for(FeedOwnerKind.ROOM, room.id))
+        response = fetch(feed_token(FeedOwnerKind.ROOM, room.id))
         expected = expected_appointments(session, lambda a, r=room: a.room_id == r.id)
         check_feed(session, response.data, expected)
     for location in (clinic.ny.location, clinic.berlin):
-        response = fetch(token_for(FeedOwnerKind.LOCATION, location.id))
+        response = fetch(feed_token(FeedOwnerKind.LOCATION, location.id))
         expected = expected_appointments(session, lambda a, loc=location: a.location_id == loc.id)
         check_feed(session, response.data, expected)
 
 
-def test_series_across_daylight_saving_keeps_local_time(session, clinic, token_for, fetch):
-    body = fetch(token_for(FeedOwnerKind.PATIENT, clinic.avery.id)).data
+def test_series_across_daylight_saving_keeps_local_time(session, clinic, feed_token, fetch):
+    body = fetch(feed_token(FeedOwnerKind.PATIENT, clinic.avery.id)).data
     events = feed_events(body)
     dosing = sorted(
         (e.decoded("DTSTART") for e in events.values() if "Treatment" in str(e["SUMMARY"])),
@@ -98,7 +98,7 @@ def test_series_across_daylight_saving_keeps_local_time(session, clinic, token_f
     assert {d.astimezone(ZoneInfo("America/New_York")).hour for d in dosing} == {9}
 
     calendar = vobject.readOne(
-        renamed_zones(fetch(token_for(FeedOwnerKind.PATIENT, clinic.emile.id)).data)
+        renamed_zones(fetch(feed_token(FeedOwnerKind.PATIENT, clinic.emile.id)).data)
     )
     starts = sorted(
         e.dtstart.value.astimezone(dt.UTC)
@@ -109,8 +109,8 @@ def test_series_across_daylight_saving_keeps_local_time(session, clinic, token_f
     assert [s.hour for s in starts] == [9, 9, 8]
 
 
-def test_patient_in_another_zone_sees_the_clinic_time(session, clinic, token_for, fetch):
-    body = fetch(token_for(FeedOwnerKind.PATIENT, clinic.blake.id)).data
+def test_patient_in_another_zone_sees_the_clinic_time(session, clinic, feed_token, fetch):
+    body = fetch(feed_token(FeedOwnerKind.PATIENT, clinic.blake.id)).data
     calendar = icalendar.Calendar.from_ical(body)
     assert str(calendar["X-WR-TIMEZONE"]) == "America/Los_Angeles"
     (dosing,) = [e for e in calendar.walk("VEVENT") if "Treatment" in str(e["SUMMARY"])]

@@ -30,10 +30,10 @@ def descriptions(body: bytes) -> str:
     return "\n".join(str(e.get("DESCRIPTION", "")) for e in calendar.walk("VEVENT"))
 
 
-def test_minimal_shows_only_an_appointment_and_the_place(session, clinic, token_for, fetch):
+def test_minimal_shows_only_an_appointment_and_the_place(session, clinic, feed_token, fetch):
     clinic.avery.feed_privacy = FeedPrivacy.MINIMAL
     session.commit()
-    body = fetch(token_for(FeedOwnerKind.PATIENT, clinic.avery.id)).data
+    body = fetch(feed_token(FeedOwnerKind.PATIENT, clinic.avery.id)).data
     names = summaries(body)
     assert set(names) == {"Clinic appointment"}
     calendar = icalendar.Calendar.from_ical(body)
@@ -47,8 +47,8 @@ def test_minimal_shows_only_an_appointment_and_the_place(session, clinic, token_
         assert word not in text
 
 
-def test_standard_names_the_session_and_therapist(session, clinic, token_for, fetch):
-    body = fetch(token_for(FeedOwnerKind.PATIENT, clinic.avery.id)).data
+def test_standard_names_the_session_and_therapist(session, clinic, feed_token, fetch):
+    body = fetch(feed_token(FeedOwnerKind.PATIENT, clinic.avery.id)).data
     names = summaries(body)
     for number in range(1, 7):
         assert f"Treatment session {number} of 6" in names
@@ -57,27 +57,27 @@ def test_standard_names_the_session_and_therapist(session, clinic, token_for, fe
     assert "No solid food" not in unfold(body.decode())
 
 
-def test_detailed_adds_the_protocols_instructions(session, clinic, token_for, fetch):
+def test_detailed_adds_the_protocols_instructions(session, clinic, feed_token, fetch):
     clinic.avery.feed_privacy = FeedPrivacy.DETAILED
     session.commit()
-    text = descriptions(fetch(token_for(FeedOwnerKind.PATIENT, clinic.avery.id)).data)
+    text = descriptions(fetch(feed_token(FeedOwnerKind.PATIENT, clinic.avery.id)).data)
     assert "No solid food for 6 hours before your infusion" in text
     assert "Arrange a driver to take you home" in text
     # Blake's appointments have no course: the clinic's default dosing instructions.
-    blake = descriptions(fetch(token_for(FeedOwnerKind.PATIENT, clinic.blake.id)).data)
+    blake = descriptions(fetch(feed_token(FeedOwnerKind.PATIENT, clinic.blake.id)).data)
     assert "drive you home" in blake
 
 
-def test_telehealth_sessions_carry_the_video_link(session, clinic, token_for, fetch):
-    body = fetch(token_for(FeedOwnerKind.PATIENT, clinic.blake.id)).data
+def test_telehealth_sessions_carry_the_video_link(session, clinic, feed_token, fetch):
+    body = fetch(feed_token(FeedOwnerKind.PATIENT, clinic.blake.id)).data
     calendar = icalendar.Calendar.from_ical(body)
     (video,) = [e for e in calendar.walk("VEVENT") if "Integration" in str(e["SUMMARY"])]
     assert str(video["LOCATION"]) == clinic.ny.telehealth.video_url
     assert clinic.ny.telehealth.video_url in str(video["DESCRIPTION"])
 
 
-def test_staff_see_initials_unless_they_opt_into_names(session, clinic, token_for, fetch):
-    token = token_for(FeedOwnerKind.STAFF, clinic.ny.therapist.id)
+def test_staff_see_initials_unless_they_opt_into_names(session, clinic, feed_token, fetch):
+    token = feed_token(FeedOwnerKind.STAFF, clinic.ny.therapist.id)
     text = unfold(fetch(token).data.decode())
     assert "A.P." in text and "B.O." in text
     assert "Avery" not in text and "Okafor" not in text
@@ -86,11 +86,11 @@ def test_staff_see_initials_unless_they_opt_into_names(session, clinic, token_fo
     text = unfold(fetch(token).data.decode())
     assert "Blake Okafor" in text and clinic.avery.name in text
     # Room and location feeds always use initials.
-    room = unfold(fetch(token_for(FeedOwnerKind.ROOM, clinic.ny.chair.id)).data.decode())
+    room = unfold(fetch(feed_token(FeedOwnerKind.ROOM, clinic.ny.chair.id)).data.decode())
     assert "A.P." in room and "Avery" not in room
 
 
-def test_no_feed_carries_a_note_a_dose_or_a_diagnosis(session, clinic, token_for, fetch):
+def test_no_feed_carries_a_note_a_dose_or_a_diagnosis(session, clinic, feed_token, fetch):
     for member in clinic.staff:
         member.feed_full_names = True
     session.commit()
@@ -100,17 +100,17 @@ def test_no_feed_carries_a_note_a_dose_or_a_diagnosis(session, clinic, token_for
             patient.feed_privacy = level
         session.commit()
         for patient in clinic.patients:
-            bodies.append(fetch(token_for(FeedOwnerKind.PATIENT, patient.id)).data)
+            bodies.append(fetch(feed_token(FeedOwnerKind.PATIENT, patient.id)).data)
         for appointment in clinic.appointments:
             bodies.append(render_appointment_ics(session, appointment))
         bodies.append(render_course_ics(session, clinic.course))
     for member in clinic.staff:
-        bodies.append(fetch(token_for(FeedOwnerKind.STAFF, member.id)).data)
+        bodies.append(fetch(feed_token(FeedOwnerKind.STAFF, member.id)).data)
         bodies.append(render_course_ics(session, clinic.course, audience=staff_audience(member)))
     for room in (clinic.ny.chair, clinic.ny.telehealth, clinic.berlin_chair):
-        bodies.append(fetch(token_for(FeedOwnerKind.ROOM, room.id)).data)
+        bodies.append(fetch(feed_token(FeedOwnerKind.ROOM, room.id)).data)
     for location in (clinic.ny.location, clinic.berlin):
-        bodies.append(fetch(token_for(FeedOwnerKind.LOCATION, location.id)).data)
+        bodies.append(fetch(feed_token(FeedOwnerKind.LOCATION, location.id)).data)
     for body in bodies:
         text = unfold(body.decode())
         for secret in SECRETS:
@@ -118,8 +118,8 @@ def test_no_feed_carries_a_note_a_dose_or_a_diagnosis(session, clinic, token_for
         assert "mg" not in text and "diagnos" not in text.lower()
 
 
-def test_cancelled_events_say_so_and_lose_their_alarms(session, clinic, token_for, fetch):
-    body = fetch(token_for(FeedOwnerKind.PATIENT, clinic.emile.id)).data
+def test_cancelled_events_say_so_and_lose_their_alarms(session, clinic, feed_token, fetch):
+    body = fetch(feed_token(FeedOwnerKind.PATIENT, clinic.emile.id)).data
     calendar = icalendar.Calendar.from_ical(body)
     event = next(e for e in calendar.walk("VEVENT") if e["UID"] == clinic.cancelled.uid)
     assert str(event["STATUS"]) == "CANCELLED"
@@ -129,8 +129,8 @@ def test_cancelled_events_say_so_and_lose_their_alarms(session, clinic, token_fo
     assert all(e.walk("VALARM") for e in live)
 
 
-def test_alarms_follow_the_patients_reminder_preferences(session, clinic, token_for, fetch):
-    token = token_for(FeedOwnerKind.PATIENT, clinic.blake.id)
+def test_alarms_follow_the_patients_reminder_preferences(session, clinic, feed_token, fetch):
+    token = feed_token(FeedOwnerKind.PATIENT, clinic.blake.id)
 
     def triggers() -> dict[str, list[str]]:
         calendar = icalendar.Calendar.from_ical(fetch(token).data)
@@ -153,7 +153,7 @@ def test_alarms_follow_the_patients_reminder_preferences(session, clinic, token_
     session.commit()
     assert triggers()["integration"] == ["-PT3H"]
     # Staff feeds never carry alarms.
-    staff = fetch(token_for(FeedOwnerKind.STAFF, clinic.ny.therapist.id)).data
+    staff = fetch(feed_token(FeedOwnerKind.STAFF, clinic.ny.therapist.id)).data
     assert b"VALARM" not in staff
 
 

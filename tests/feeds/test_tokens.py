@@ -35,8 +35,8 @@ def bearer(session, small):
     return token
 
 
-def test_tokens_are_long_random_and_stored_only_as_a_hash(session, small, token_for):
-    tokens = {token_for(FeedOwnerKind.PATIENT, small.patient.id) for _ in range(5)}
+def test_tokens_are_long_random_and_stored_only_as_a_hash(session, small, feed_token):
+    tokens = {feed_token(FeedOwnerKind.PATIENT, small.patient.id) for _ in range(5)}
     assert len(tokens) == 5
     for token in tokens:
         assert len(base64.urlsafe_b64decode(token + "=")) == 32  # 256 random bits
@@ -51,10 +51,10 @@ def test_tokens_are_long_random_and_stored_only_as_a_hash(session, small, token_
     assert not any(t in audit for t in tokens)
 
 
-def test_rotation_and_revocation_end_the_old_url_at_once(session, small, token_for, fetch):
-    old = token_for(FeedOwnerKind.PATIENT, small.patient.id)
+def test_rotation_and_revocation_end_the_old_url_at_once(session, small, feed_token, fetch):
+    old = feed_token(FeedOwnerKind.PATIENT, small.patient.id)
     assert fetch(old).status_code == 200
-    new = token_for(FeedOwnerKind.PATIENT, small.patient.id)
+    new = feed_token(FeedOwnerKind.PATIENT, small.patient.id)
     assert fetch(old).status_code == 404
     assert fetch(new).status_code == 200
     with write_transaction(session):

@@ -12,7 +12,7 @@ from scheduler.protocols.seed import IV_INDUCTION
 
 @pytest.fixture
 def api(app, client, session, make, now):  # type: ignore[no-untyped-def]
-    from tests.api.conftest import Api, token_for
+    from tests.clients import Api, token_for
 
     clinic = make.clinic()
     members = {

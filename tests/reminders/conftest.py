@@ -3,39 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime as dt
 import email
 import email.policy
 import socket
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import insert, select
 
-from scheduler.audit import Action
-from scheduler.booking import AppointmentRequest, book_appointment
-from scheduler.booking.changes import AppointmentChange, publish
-from scheduler.db import write_transaction
 from scheduler.models import (
-    AppointmentKind,
-    Course,
     MessageKind,
     Reminder,
     ReminderChannel,
-    StaffPart,
 )
-from scheduler.protocols import create_protocol, current_version
 from scheduler.reminders.channels import LogSmsBackend, SmtpChannel, parse_smtp_url
-from scheduler.reminders.scheduling import course_booked
 from scheduler.reminders.worker import ReminderWorker, WorkerSettings
-
-from ..conftest import NOW
 
 SENDER = "Clinic <clinic@clinic.example.org>"
 
@@ -132,30 +122,6 @@ def smtp_server() -> Iterator[SmtpServer]:
         controller.stop()
 
 
-@dataclass
-class Clock:
-    """The app's clock (``app.config["CLOCK"]``), moved by the test."""
-
-    current: dt.datetime = NOW
-
-    def __call__(self) -> dt.datetime:
-        return self.current
-
-    def set(self, when: dt.datetime) -> None:
-        self.current = when
-
-    def advance(self, **delta: float) -> dt.datetime:
-        self.current += dt.timedelta(**delta)
-        return self.current
-
-
-@pytest.fixture
-def clock(app: Flask) -> Clock:
-    clock = Clock()
-    app.config["CLOCK"] = clock
-    return clock
-
-
 @pytest.fixture
 def make_worker(app: Flask, smtp_server: SmtpServer) -> Callable[..., ReminderWorker]:
     def build(worker_id: str = "worker-1", **settings: object) -> ReminderWorker:
@@ -219,69 +185,12 @@ IV_DEFINITION = {
 }
 
 
-def make_course(session, clinic, definition: dict | None = None, patient=None):
-    """A course of a protocol created the way an admin creates one: the document is checked."""
-    document = {**(definition or IV_DEFINITION), "name": f"IV induction {uuid4_hex()}"}
-    protocol = create_protocol(session, Action("protocol.create", None, NOW), document)
-    course = Course(
-        patient_id=(patient or clinic.patient).id,
-        location_id=clinic.location.id,
-        protocol_version_id=current_version(session, protocol).id,
-    )
-    session.add(course)
-    session.commit()
-    return course
-
-
-def uuid4_hex() -> str:
-    return uuid.uuid4().hex[:8]
-
-
-def book_course(session, clinic, course, sessions, now):
-    """Book ``sessions`` ([(kind, start), ...]) into ``course`` in one transaction."""
-    action = Action("course.book", None, now)
-    booked = []
-    with write_transaction(session):
-        dosing = None
-        for index, (kind, start) in enumerate(sessions, start=1):
-            if kind == AppointmentKind.DOSING:
-                room, staff, minutes = (
-                    clinic.chair,
-                    (clinic.clinician, StaffPart.ADMINISTERING_CLINICIAN),
-                    100,
-                )
-                step = "infusion"
-            else:
-                room, staff, minutes = (
-                    clinic.telehealth,
-                    (clinic.therapist, StaffPart.THERAPIST),
-                    50,
-                )
-                step = "integration"
-            request = AppointmentRequest(
-                kind=kind,
-                patient_id=course.patient_id,
-                location_id=clinic.location.id,
-                room_id=room.id,
-                starts_at=start,
-                ends_at=start + dt.timedelta(minutes=minutes),
-                staff=[(staff[0].id, staff[1])],
-                buffer_minutes=15 if kind == AppointmentKind.DOSING else 0,
-                course_id=course.id,
-                step_key=step,
-                sequence=index,
-                paired_with_id=dosing.id if dosing and kind != AppointmentKind.DOSING else None,
-            )
-            appointment = book_appointment(session, request, action, publish_change=False)
-            publish(
-                session,
-                AppointmentChange("created", appointment, action, within_course_booking=True),
-            )
-            if kind == AppointmentKind.DOSING:
-                dosing = appointment
-            booked.append(appointment)
-        course_booked(session, course, action)
-    return booked
+def iv_definition(count: int = 2, **infusion: Any) -> dict[str, Any]:
+    """``IV_DEFINITION`` with ``count`` infusions and the infusion step changed by ``infusion``."""
+    step = copy.deepcopy(IV_DEFINITION["steps"][0])
+    step.update(infusion)
+    step["phases"] = [{**step["phases"][0], "count": count}]
+    return {**IV_DEFINITION, "steps": [step]}
 
 
 def insert_due(session, appointment, count: int, due_at: dt.datetime, prefix: str = "bulk"):

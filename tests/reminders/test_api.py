@@ -10,7 +10,7 @@ import pytest
 from scheduler.db import write_transaction
 from scheduler.models import Reminder, ReminderStatus, Role
 from scheduler.reminders.worker import ReminderWorker
-from tests.api.conftest import Api, token_for
+from tests.clients import Api, token_for
 
 D = dt.date(2026, 3, 5)
 

@@ -15,10 +15,10 @@ from icalendar import Calendar
 from scheduler.audit import Action
 from scheduler.booking import cancel_appointment, reschedule_appointment
 from scheduler.db import write_transaction
-from scheduler.models import AppointmentKind, MessageKind, Reminder
+from scheduler.models import MessageKind, Reminder
 from scheduler.reminders import claims
 
-from .conftest import book_course, make_course, rows
+from .conftest import iv_definition, rows
 
 
 def utc(*args: int) -> dt.datetime:
@@ -28,20 +28,19 @@ def utc(*args: int) -> dt.datetime:
 def test_course_move_cancel_and_worker_restart(app, make, session, clock, make_worker, smtp_server):
     clinic = make.clinic()
     patient = make.patient(first_name="Robin", timezone="America/Chicago")
-    course = make_course(session, clinic, patient=patient)
     at = lambda day, hour: make.local(clinic.location, dt.date(2026, 3, day), hour)  # noqa: E731
-    dosing1, integration1, dosing2, integration2 = book_course(
-        session,
+    dosing1, integration1, dosing2, integration2 = make.booked_course(
         clinic,
-        course,
-        [
-            (AppointmentKind.DOSING, at(4, 10)),  # Wed 15:00 UTC
-            (AppointmentKind.INTEGRATION, at(5, 10)),  # Thu 15:00 UTC, by video
-            (AppointmentKind.DOSING, at(6, 10)),  # Fri 15:00 UTC
-            (AppointmentKind.INTEGRATION, at(9, 10)),  # Mon 14:00 UTC (after DST starts)
+        iv_definition(2),
+        patient=patient,
+        rooms=[clinic.telehealth],
+        at=[
+            at(4, 10),  # Wed 15:00 UTC
+            at(5, 10),  # Thu 15:00 UTC, by video
+            at(6, 10),  # Fri 15:00 UTC
+            at(9, 10),  # Mon 14:00 UTC (after DST starts)
         ],
-        clock(),
-    )
+    ).appointments
     log: list[tuple[dt.datetime, object]] = []
 
     def run(worker) -> None:

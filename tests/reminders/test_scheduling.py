@@ -14,15 +14,17 @@ from scheduler.booking import cancel_appointment, progress_appointment, reschedu
 from scheduler.db import write_transaction
 from scheduler.models import (
     AppointmentKind,
+    Course,
     MessageKind,
     Reminder,
     ReminderChannel,
     ReminderStatus,
 )
+from scheduler.protocols import current_version
 from scheduler.reminders.policy import DEFAULT_INSTRUCTIONS, policy_for
 from scheduler.reminders.scheduling import course_booked, patient_changed, schedule_reminders
 
-from .conftest import IV_DEFINITION, book_course, make_course, rows
+from .conftest import IV_DEFINITION, iv_definition, rows
 
 D = dt.date(2026, 3, 5)  # Thursday
 
@@ -218,13 +220,11 @@ def test_check_in_skips_the_remaining_reminders(make, session):
 
 def test_course_booking_gives_one_welcome_and_no_booked_notices(make, session, now):
     clinic = make.clinic()
-    course = make_course(session, clinic)
-    sessions = [
-        (AppointmentKind.DOSING, make.local(clinic.location, D, 10)),
-        (AppointmentKind.INTEGRATION, make.local(clinic.location, dt.date(2026, 3, 6), 10)),
-        (AppointmentKind.DOSING, make.local(clinic.location, dt.date(2026, 3, 9), 10)),
-    ]
-    booked = book_course(session, clinic, course, sessions, now)
+    day = lambda d: make.local(clinic.location, dt.date(2026, 3, d), 10)  # noqa: E731
+    booked_course = make.booked_course(
+        clinic, iv_definition(2), rooms=[clinic.telehealth], at=[day(5), day(6), day(9), day(10)]
+    )
+    course, booked = booked_course.course, booked_course.appointments
     found = rows(session)
     welcome = [r for r in found if r.kind == MessageKind.WELCOME]
     assert len(welcome) == 1 and welcome[0].course_id == course.id
@@ -233,7 +233,7 @@ def test_course_booking_gives_one_welcome_and_no_booked_notices(make, session, n
     per_appointment = {
         a.id: sorted(r.offset_minutes for r in found if r.appointment_id == a.id) for a in booked
     }
-    assert list(per_appointment.values()) == [[120, 2880], [60, 1440], [120, 2880]]
+    assert list(per_appointment.values()) == [[120, 2880], [60, 1440], [120, 2880], [60, 1440]]
     with write_transaction(session):
         course_booked(session, course, Action("again", None, now))
     assert len([r for r in rows(session) if r.kind == MessageKind.WELCOME]) == 1
@@ -241,7 +241,12 @@ def test_course_booking_gives_one_welcome_and_no_booked_notices(make, session, n
 
 def test_course_booked_folds_booked_notices_into_the_welcome(make, session, now):
     clinic = make.clinic()
-    course = make_course(session, clinic)
+    version = current_version(session, make.protocol(iv_definition(1)))
+    course = Course(
+        patient_id=clinic.patient.id, location_id=clinic.location.id, protocol_version_id=version.id
+    )
+    session.add(course)
+    session.flush()
     appt = make.appointment(clinic, start=make.local(clinic.location, D, 10))
     with write_transaction(session):
         appt.course_id = course.id
@@ -260,10 +265,10 @@ def test_protocol_step_hours_and_instructions(make, session, now):
         "reminder_hours": [36, 3],
         "pairing": None,
     }
-    course = make_course(session, clinic, {**IV_DEFINITION, "steps": [infusion]})
-    (appt,) = book_course(
-        session, clinic, course, [(AppointmentKind.DOSING, make.local(clinic.location, D, 10))], now
-    )
+    protocol = {**IV_DEFINITION, "steps": [{**infusion, "phases": [{"count": 1}]}]}
+    (appt,) = make.booked_course(
+        clinic, protocol, at=[make.local(clinic.location, D, 10)]
+    ).appointments
     policy = policy_for(appt)
     assert [(r.before, r.template) for r in policy.rules] == [
         (dt.timedelta(hours=36), "dosing_preparation"),
@@ -342,17 +347,16 @@ def test_integration_reads_its_pairings_hours_and_instructions(make, session, no
     infusion = copy.deepcopy(IV_DEFINITION["steps"][0])
     infusion["pairing"]["reminder_hours"] = [30, 3]
     infusion["pairing"]["instructions"] = "- Find a quiet room.\n\n- Test your video link."
-    course = make_course(session, clinic, {**IV_DEFINITION, "steps": [infusion]})
-    dose, integration = book_course(
-        session,
+    infusion["phases"] = [{"count": 1}]
+    dose, integration = make.booked_course(
         clinic,
-        course,
-        [
-            (AppointmentKind.DOSING, make.local(clinic.location, D, 10)),
-            (AppointmentKind.INTEGRATION, make.local(clinic.location, D + dt.timedelta(1), 14)),
+        {**IV_DEFINITION, "steps": [infusion]},
+        rooms=[clinic.telehealth],
+        at=[
+            make.local(clinic.location, D, 10),
+            make.local(clinic.location, D + dt.timedelta(1), 14),
         ],
-        now,
-    )
+    ).appointments
     policy = policy_for(integration)
     assert [(r.before, r.template) for r in policy.rules] == [
         (dt.timedelta(hours=30), "integration_reminder"),
@@ -371,8 +375,7 @@ def test_integration_reads_its_pairings_hours_and_instructions(make, session, no
 def test_a_step_without_instructions_gets_the_clinics_defaults(make, session, now):
     clinic = make.clinic()
     infusion = {**IV_DEFINITION["steps"][0], "instructions": "", "pairing": None}
-    course = make_course(session, clinic, {**IV_DEFINITION, "steps": [infusion]})
-    (dose,) = book_course(
-        session, clinic, course, [(AppointmentKind.DOSING, make.local(clinic.location, D, 10))], now
-    )
+    (dose,) = make.booked_course(
+        clinic, iv_definition(1, **infusion), at=[make.local(clinic.location, D, 10)]
+    ).appointments
     assert policy_for(dose).instructions == DEFAULT_INSTRUCTIONS[AppointmentKind.DOSING]

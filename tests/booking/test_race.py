@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from scheduler import create_app
 from scheduler.db import db
 from scheduler.models import Appointment, ResourceClaim
-from tests.api.conftest import TOMORROW, booking, token_for
+from tests.clients import TOMORROW, booking, token_for
 from tests.conftest import NOW, _empty_tables, app_config
 from tests.factories import Factory
 

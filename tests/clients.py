@@ -1,4 +1,5 @@
-"""API test fixtures: a small clinic, a bearer token per role, and a JSON client."""
+"""The API as a client sees it: a small clinic, a bearer token per role and a JSON client;
+the fixtures are available to every test (registered in the root conftest)."""
 
 from __future__ import annotations
 

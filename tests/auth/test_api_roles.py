@@ -19,7 +19,7 @@ from scheduler.audit import Action
 from scheduler.booking import progress_appointment
 from scheduler.db import write_transaction
 from scheduler.models import AppointmentKind, Role, RoomKind, StaffPart
-from tests.api.conftest import ROLES, TOMORROW, Api, booking
+from tests.clients import ROLES, TOMORROW, Api, booking
 from tests.factories import PASSWORD, Clinic, Factory
 
 TODAY = dt.date(2026, 3, 2)  # Monday; the test clock says 07:00 UTC, 02:00 in New York

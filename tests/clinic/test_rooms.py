@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scheduler.models import RoomKind
-from tests.api.conftest import booking
+from tests.clients import booking
 
 
 def test_create_filter_update_delete(api, clinic):
