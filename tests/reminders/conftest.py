@@ -30,6 +30,14 @@ from scheduler.reminders.worker import ReminderWorker, WorkerSettings
 SENDER = "Clinic <clinic@clinic.example.org>"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A worker is another process in production and marks messages sent on a connection of
+    its own (PostgreSQL): tests with one commit what they write."""
+    for item in items:
+        if "make_worker" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.committing)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

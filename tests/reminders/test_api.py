@@ -48,6 +48,7 @@ def test_an_appointments_reminders_with_status(setup):
     assert api.get(f"/api/appointments/{2**40}/reminders").status_code == 404
 
 
+@pytest.mark.committing  # the worker marks sends on its own connection
 def test_failed_deliveries_resend_and_outbox(app, setup, session):
     api, _appointment = setup
     with write_transaction(session):

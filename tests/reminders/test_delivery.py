@@ -89,6 +89,7 @@ def test_smtp_messages_carry_local_times_and_the_ics(
     assert {str(r.status) for r in rows(session)} == {"sent"}
 
 
+@pytest.mark.committing  # the worker marks sends on its own connection
 def test_outbox_without_smtp_stores_each_message_once(app, make, session, clock):
     booked_dosing(make, session)
     clock.set(utc(2026, 3, 2, 13, 0))
@@ -128,6 +129,7 @@ def webhook():
     server.server_close()
 
 
+@pytest.mark.committing  # the worker marks sends on its own connection
 def test_sms_webhook_and_its_failures(app, make, session, clock, webhook):
     url, hook = webhook
     booked_dosing(make, session, remind_by_email=False, remind_by_sms=True)
@@ -162,6 +164,7 @@ def test_sms_webhook_and_its_failures(app, make, session, clock, webhook):
     ]
 
 
+@pytest.mark.committing  # the worker marks sends on its own connection
 def test_sms_log_backend_keeps_messages_in_the_outbox(app, make, session, clock):
     booked_dosing(make, session, remind_by_email=False, remind_by_sms=True)
     clock.set(utc(2026, 3, 2, 13, 0))
