@@ -44,6 +44,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Failed API sign-ins allowed per client address (Flask-Limiter syntax).
         "API_SIGNIN_RATE_LIMIT": "10 per minute",
         "SESSION_LIFETIME_MINUTES": 60,
+        # Flask's default is None: the session cookie would go with cross-site posts.
+        "SESSION_COOKIE_SAMESITE": "Lax",
         "FEED_DAYS_BACK": 90,
         "FEED_DAYS_AHEAD": 365,
         "FEED_CANCELLED_GRACE_DAYS": 30,

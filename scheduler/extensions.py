@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -15,6 +15,23 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+#: ``app.extensions`` key: names of the blueprints whose requests Flask-Limiter leaves alone.
+UNLIMITED_BLUEPRINTS = "scheduler.unlimited_blueprints"
+
+
+def skip_rate_limits(app: Flask, blueprint_name: str) -> None:
+    """Keep Flask-Limiter's per-request bookkeeping out of one blueprint's requests in this app
+    only: for routes that count what they need themselves and cannot afford the rest."""
+    app.extensions.setdefault(UNLIMITED_BLUEPRINTS, set()).add(blueprint_name)
+
+
+# Flask-Limiter's filters belong to the limiter, which every app shares: one filter, reading
+# the choice each app made in init_app.
+@limiter.request_filter
+def skips_rate_limits() -> bool:
+    """Whether the current request is in a blueprint its app keeps out of the limiter."""
+    return request.blueprint in current_app.extensions.get(UNLIMITED_BLUEPRINTS, ())
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -28,6 +27,7 @@ from ..errors import Conflict, ValidationFailed
 from ..models import Appointment, AppointmentStaff, Room
 from .access import action, get_or_404
 from .auth import current_actor
+from .blueprint import Blueprint
 from .pagination import PAGING, SelectPage
 from .responses import errors
 from .schemas.appointments import (

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -20,6 +19,7 @@ from ..integrity.check import OPEN
 from ..models import Appointment
 from .access import get_or_404
 from .auth import current_actor
+from .blueprint import Blueprint
 from .courses import names
 from .pagination import PAGING, SelectPage
 from .responses import errors

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from ..auth.permissions import can_manage_courses, require
 from ..booking import get_appointment
@@ -19,6 +18,7 @@ from ..db import db, write_transaction
 from ..models import Appointment
 from .access import action, get_or_404
 from .auth import current_actor
+from .blueprint import Blueprint
 from .courses import names
 from .responses import errors
 from .schemas.courses import (

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema
 
 from ..auth.permissions import can_manage_courses, require
@@ -15,6 +14,7 @@ from ..courses.rebook import rebook_missed_dose
 from ..db import db, write_transaction
 from .access import action
 from .auth import current_actor
+from .blueprint import Blueprint
 from .responses import errors
 from .schemas.common import Id, Instant, Text
 from .schemas.courses import CourseSchema, course_json

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..auth.permissions import (
@@ -48,6 +47,7 @@ from ..errors import NotFound
 from ..models import Appointment, Course, Room, StaffMember
 from .access import action, get_or_404
 from .auth import current_actor
+from .blueprint import Blueprint
 from .responses import errors
 from .schemas.courses import (
     BookRequestSchema,

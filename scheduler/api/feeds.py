@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth.permissions import (
     can_manage_feed,
@@ -34,6 +33,7 @@ from ..feeds.tokens import OWNER_MODELS
 from ..models import Appointment, Course, FeedOwnerKind
 from .access import action, get_or_404
 from .auth import current_actor
+from .blueprint import Blueprint
 from .responses import errors
 from .schemas.feeds import FeedLinkSchema, FeedStatusSchema, IcsQuerySchema
 

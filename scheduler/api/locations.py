@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..auth.permissions import can_manage_clinic, require
@@ -16,6 +15,7 @@ from ..integrity.impact import guarded_change, on_conflict_choice
 from ..models import Location
 from .access import action, get_or_404
 from .auth import current_actor
+from .blueprint import Blueprint
 from .responses import errors
 from .schemas.common import updatable
 from .schemas.locations import LocationSchema, LocationUpdateSchema

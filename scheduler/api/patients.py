@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..auth.permissions import can_manage_patients, can_view_patient, require, visible_patients
@@ -16,6 +15,7 @@ from ..db import db, write_transaction
 from ..models import Patient
 from .access import action, get_or_404
 from .auth import current_actor
+from .blueprint import Blueprint
 from .pagination import PAGING, PageQuerySchema, SelectPage
 from .responses import errors
 from .schemas.common import updatable

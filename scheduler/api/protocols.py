@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +18,7 @@ from ..protocols import add_version, create_protocol, get_protocol, set_active
 from ..protocols.schema import ProtocolDocumentSchema
 from .access import action
 from .auth import current_actor
+from .blueprint import Blueprint
 from .responses import errors
 from .schemas.protocols import (
     ProtocolActiveSchema,

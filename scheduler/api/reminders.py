@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth.permissions import can_view_appointment, is_admin, require
 from ..db import db, write_transaction
@@ -14,6 +13,7 @@ from ..models import Appointment, Reminder
 from ..reminders import admin
 from .access import action, get_or_404
 from .auth import current_actor
+from .blueprint import Blueprint
 from .responses import errors
 from .schemas.reminders import (
     ListQuerySchema,

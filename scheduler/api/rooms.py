@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..auth.permissions import can_manage_clinic, require
@@ -17,6 +16,7 @@ from ..integrity.impact import guarded_change, on_conflict_choice
 from ..models import Room
 from .access import action, get_or_404
 from .auth import current_actor
+from .blueprint import Blueprint
 from .responses import errors
 from .schemas.common import updatable
 from .schemas.rooms import RoomQuerySchema, RoomSchema, RoomUpdateSchema

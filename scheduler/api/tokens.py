@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from flask import Response, abort, current_app
-from flask_smorest import Blueprint
 
 from ..auth.passwords import authenticate
 from ..auth.tokens import issue_token, revoke_token
@@ -14,6 +13,7 @@ from ..clock import now
 from ..db import db, write_transaction
 from ..extensions import limiter
 from .auth import bearer_token, current_actor, public
+from .blueprint import Blueprint
 from .responses import errors
 from .schemas.auth import TokenRequestSchema, TokenSchema
 from .schemas.staff import StaffSchema

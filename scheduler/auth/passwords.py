@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -10,9 +12,13 @@ from ..models import StaffMember
 
 MIN_PASSWORD_LENGTH = 8
 
-# Compared against when the e-mail is unknown, so a miss costs as long as a wrong password and
-# response times do not reveal which staff e-mails exist.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-0000")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Compared against when the e-mail is unknown, so a miss costs as long as a wrong password
+    and response times do not reveal which staff e-mails exist. Hashed on the first miss, not at
+    import: scrypt is deliberately slow."""
+    return generate_password_hash("not-a-real-password-0000")
 
 
 def set_password(member: StaffMember, password: str) -> None:
@@ -26,7 +32,7 @@ def authenticate(session: Session, email: str, password: str) -> StaffMember | N
         select(StaffMember).where(func.lower(StaffMember.email) == email.strip().lower())
     ).first()
     if member is None or not member.password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(member.password_hash, password) or not member.active:
         return None

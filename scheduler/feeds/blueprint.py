@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..clock import now
 from ..db import db
-from ..extensions import csrf, limiter
+from ..extensions import csrf, limiter, skip_rate_limits
 from .cache import BuiltFeed, FeedCache
 from .conditional import accepts_gzip, not_modified
 from .facts import Window
@@ -99,13 +99,6 @@ class MissBudget:
         if limiter.enabled:
             for item in self.items:
                 limiter.limiter.hit(item, client, self.scope)
-
-
-@limiter.request_filter
-def _not_for_feeds() -> bool:
-    """Flask-Limiter's per-request bookkeeping stays out of feed requests (MissBudget counts
-    their misses); for a cached feed it would cost more than everything else the route does."""
-    return request.blueprint == bp.name
 
 
 @bp.get("/<token>.ics")
@@ -190,4 +183,7 @@ bp.register_error_handler(DBAPIError, _database_error)
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     csrf.exempt(bp)
+    # MissBudget counts the misses; Flask-Limiter's bookkeeping would cost a cached feed
+    # more than everything else the route does.
+    skip_rate_limits(app, bp.name)
     app.extensions[EXTENSION] = FeedRuntime(app)

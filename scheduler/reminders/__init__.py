@@ -1,16 +1,15 @@
 """Reminders: policy, scheduling rows with appointment changes, rendering, channels, the worker.
 
-Entry points other modules call: ``course_booked``, ``patient_changed``, ``policy_for``.
-``init_app(app)`` connects reminders to ``scheduler.signals``: booking and the clinic's records
-announce their changes there and never import this package.
+Callers import what they use from its module (``.policy``, ``.scheduling``, ``.admin``,
+``.worker``). ``init_app(app)`` connects reminders to ``scheduler.signals``: booking and the
+clinic's records announce their changes there and never import this package.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .policy import policy_for
-from .scheduling import connect_listeners, course_booked, patient_changed
+from .scheduling import connect_listeners
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -22,4 +21,4 @@ def init_app(app: Flask) -> None:
     connect_listeners()
 
 
-__all__ = ["course_booked", "init_app", "patient_changed", "policy_for"]
+__all__ = ["init_app"]

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import ROOT
+from ..feeds.render import render_appointment_ics
 from ..models import (
     Appointment,
     AppointmentKind,
@@ -37,7 +38,6 @@ from ..models import (
     RoomKind,
 )
 from .context import context_time
-from .ics import appointment_ics
 from .links import welcome_feed_links
 from .policy import instructions_for, patient_zone
 
@@ -159,7 +159,7 @@ def render_reminder(
         and reminder.kind in (MessageKind.BOOKED, MessageKind.MOVED, MessageKind.CANCELLED)
         and reminder.appointment is not None
     ):
-        attachment = appointment_ics(session, reminder.appointment)
+        attachment = render_appointment_ics(session, reminder.appointment)
     if reminder.channel == ReminderChannel.SMS:
         text = render_source(sources["sms_text"] or sources["body_text"], context)
         return RenderedMessage(subject="", text=text)

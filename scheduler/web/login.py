@@ -124,8 +124,6 @@ def expire_idle_session() -> Response | None:
 def init_app(app: Flask) -> None:
     minutes = app.config["SESSION_LIFETIME_MINUTES"]
     app.permanent_session_lifetime = dt.timedelta(minutes=minutes)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     login_manager.user_loader(load_user)
     login_manager.anonymous_user = AnonymousUserMixin
     login_manager.login_view = "account.sign_in"
