@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
-from .shape import Placement, Shape
+from .constraints import Placement, Shape
 
 
 def violations(

@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from ..protocols.spans import Span
-from .shape import After, Element, InWeeks, SameDay, Within
+from .constraints import After, Element, InWeeks, SameDay, Within
 from .timeline import HOUR, local_date, midnight
 
 #: Rounds of narrowing before settling for the ranges found so far (still valid, less narrow).
