@@ -16,7 +16,7 @@ from ..booking import cancel_appointment
 from ..errors import Conflict, ValidationFailed
 from ..models import OPEN_STATUSES, Appointment, AppointmentKind, Course, CourseStatus
 from ..planning import Plan, Wanted
-from ..planning.constraints import pause_exceptions
+from ..planning.shape import pause_exceptions
 from .booking import book_plan
 from .others import (
     has_override,

@@ -28,7 +28,7 @@ from ..planning import (
     plan_elements,
     to_epoch,
 )
-from ..planning.constraints import min_separations, tails
+from ..planning.shape import min_separations, tails
 from ..protocols import ProtocolDefinition, definition_of
 from .pauses import Pause, course_pauses, paused_days_before
 
