@@ -13,7 +13,7 @@ from ..auth.passwords import MIN_PASSWORD_LENGTH, set_password
 from ..errors import Conflict, ValidationFailed
 from ..models import AppointmentStaff, Location, Role, StaffMember, StaffRole, TimeOff, WorkingHours
 from ..signals import record_changed
-from .records import apply, audit, delete, refuse_if_used, require_unique, view
+from .editing import apply, audit, delete, refuse_if_used, require_unique, view
 from .weekly import check_intervals
 
 FIELDS = ("name", "email", "active", "feed_full_names")

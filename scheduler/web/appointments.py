@@ -22,12 +22,12 @@ from ..errors import Conflict, DomainError, NotFound
 from ..feeds.render import render_appointment_ics
 from ..models import ROOM_KINDS_FOR, Appointment, AuditEntry, Room, StaffMember
 from ..reminders.admin import list_for_appointment
+from .appointment_lists import describe, load_entries
 from .forms.appointments import CancelForm, MoveForm, StatusForm
 from .forms.auth import ActionForm
 from .forms.fields import choices
-from .listings import describe, load_entries
 from .login import allowed, current_staff, signed_in
-from .params import MAX_ID
+from .query_params import MAX_ID
 
 bp = Blueprint("appointment", __name__, url_prefix="/appointments")
 

@@ -21,11 +21,11 @@ from ..db import db, write_transaction
 from ..errors import DomainError
 from ..integrity.check import OPEN
 from ..models import Appointment, Location
+from .appointment_lists import load_entries
 from .appointments import load, preview_changes
 from .forms.auth import ActionForm
-from .listings import load_entries
 from .login import allowed, current_staff
-from .params import id_param
+from .query_params import id_param
 
 bp = Blueprint("needs_attention", __name__, url_prefix="/desk/attention")
 

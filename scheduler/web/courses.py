@@ -40,6 +40,7 @@ from ..models import (
     Role,
     StaffMember,
 )
+from .appointment_lists import Entry, load_entries
 from .appointments import ics_response
 from .forms.auth import ActionForm
 from .forms.courses import (
@@ -54,10 +55,9 @@ from .forms.courses import (
 )
 from .forms.fields import choices, show_domain_errors
 from .front_desk import home_location_id
-from .listings import Entry, load_entries
 from .login import allowed, current_staff
-from .params import MAX_ID
 from .patient_page import CourseSummary
+from .query_params import MAX_ID
 
 bp = Blueprint("course", __name__)
 

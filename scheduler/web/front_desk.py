@@ -13,10 +13,10 @@ from ..auth import permissions
 from ..clock import now
 from ..db import db
 from ..models import Appointment, AppointmentStatus, Closure, Location, RoomKind, WorkingHours
+from .appointment_lists import load_entries
 from .calendar import Column, Grid, closed_spans, hour_range, now_marker, place
-from .listings import load_entries
 from .login import allowed, current_staff
-from .params import day_param, id_param
+from .query_params import day_param, id_param
 
 bp = Blueprint("front_desk", __name__, url_prefix="/desk")
 

@@ -22,9 +22,9 @@ from ..models import (
     ProtocolVersion,
     Reminder,
 )
+from .appointment_lists import Entry, load_entries
 from .feed_links import FeedPanel, feed_panel
 from .forms.patients import PreferencesForm
-from .listings import Entry, load_entries
 from .login import current_staff
 
 

@@ -35,8 +35,8 @@ from .forms.fields import show_domain_errors
 from .forms.patients import PatientForm, PreferencesForm
 from .front_desk import home_location_id
 from .login import allowed, current_staff
-from .params import MAX_ID, page_param
 from .patient_page import patient_page_context
+from .query_params import MAX_ID, page_param
 
 bp = Blueprint("patient", __name__, url_prefix="/patients")
 

@@ -23,7 +23,7 @@ from ..forms.admin import WEEKDAYS, ClosureForm, LocationForm, RoomForm, WeekHou
 from ..forms.auth import ActionForm
 from ..forms.fields import saved, show_domain_errors
 from ..login import allowed, current_staff
-from ..params import MAX_ID
+from ..query_params import MAX_ID
 from .blueprint import bp
 from .impact import saved_message
 

@@ -27,7 +27,7 @@ from ..forms.admin_reminders import TemplateForm
 from ..forms.auth import ActionForm
 from ..forms.fields import show_domain_errors
 from ..login import allowed, current_staff
-from ..params import MAX_ID, page_param, text_param
+from ..query_params import MAX_ID, page_param, text_param
 from .blueprint import bp
 
 ADMIN = permissions.can_manage_clinic

@@ -34,7 +34,7 @@ from ...protocols import (
 from ..forms.admin_protocols import ProtocolForm
 from ..forms.auth import ActionForm
 from ..login import allowed, current_staff
-from ..params import MAX_ID
+from ..query_params import MAX_ID
 from .blueprint import bp
 
 ADMIN = permissions.can_manage_clinic

@@ -25,7 +25,7 @@ from ..forms.auth import ActionForm
 from ..forms.fields import choices, saved, show_domain_errors
 from ..front_desk import home_location_id
 from ..login import allowed, current_staff
-from ..params import MAX_ID
+from ..query_params import MAX_ID
 from .blueprint import bp
 from .impact import saved_message
 
