@@ -9,6 +9,7 @@ from flask import Flask
 from flask_smorest import Api, Blueprint
 from marshmallow import RAISE
 
+from ..auth.api import authenticate_request
 from ..extensions import csrf
 from . import (
     appointments,
@@ -24,9 +25,8 @@ from . import (
     rooms,
     staff,
     swagger_ui,
-    tokens,
 )
-from .auth import authenticate_request
+from . import sign_in as tokens
 from .pagination import PAGINATION_HEADER
 from .schemas.common import ErrorSchema
 

@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..auth.api import current_actor
 from ..auth.permissions import can_book, can_view_appointment, require, visible_appointments
 from ..booking import (
     AppointmentRequest,
@@ -27,7 +28,6 @@ from ..db import db, write_transaction
 from ..errors import Conflict, ValidationFailed
 from ..models import Appointment, AppointmentStaff, Room
 from .access import action, get_or_404
-from .auth import current_actor
 from .pagination import PAGING, SelectPage
 from .responses import errors
 from .schemas.appointments import (

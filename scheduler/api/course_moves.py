@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
+from ..auth.api import current_actor
 from ..auth.permissions import can_manage_courses, require
 from ..booking import get_appointment
 from ..clock import now
@@ -18,7 +19,6 @@ from ..courses.numbering import session_numbers
 from ..db import db, write_transaction
 from ..models import Appointment
 from .access import action, get_or_404
-from .auth import current_actor
 from .courses import names
 from .responses import errors
 from .schemas.courses import (

@@ -12,6 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from ..auth.api import current_actor
 from ..auth.permissions import (
     can_manage_courses,
     can_view_course,
@@ -47,7 +48,6 @@ from ..db import db, write_transaction
 from ..errors import NotFound
 from ..models import Appointment, Course, Room, StaffMember
 from .access import action, get_or_404
-from .auth import current_actor
 from .responses import errors
 from .schemas.courses import (
     BookRequestSchema,

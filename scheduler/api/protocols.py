@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..auth.api import current_actor
 from ..auth.permissions import can_edit_protocols, require
 from ..db import db, write_transaction
 from ..errors import NotFound
@@ -18,7 +19,6 @@ from ..models import Protocol, ProtocolVersion
 from ..protocols import add_version, create_protocol, get_protocol, set_active
 from ..protocols.schema import ProtocolDocumentSchema
 from .access import action
-from .auth import current_actor
 from .responses import errors
 from .schemas.protocols import (
     ProtocolActiveSchema,

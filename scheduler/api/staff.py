@@ -10,13 +10,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from ..auth.api import current_actor
 from ..auth.permissions import can_manage_clinic, require
 from ..clinic.staff import create_staff, delete_staff, update_staff
 from ..db import db, write_transaction
 from ..integrity.impact import guarded_change, on_conflict_choice
 from ..models import StaffMember, StaffRole, WorkingHours
 from .access import action, get_or_404
-from .auth import current_actor
 from .responses import errors
 from .schemas.common import updatable
 from .schemas.staff import StaffQuerySchema, StaffSchema, StaffUpdateSchema

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from ..audit import Action
 from ..auth import permissions
+from ..auth.web import allowed, current_staff, signed_in
 from ..booking import get_appointment, progress_appointment
 from ..booking.appointments import TRANSITIONS
 from ..clock import now
@@ -26,7 +27,6 @@ from .appointment_lists import describe, load_entries
 from .forms.appointments import CancelForm, MoveForm, StatusForm
 from .forms.auth import ActionForm
 from .forms.fields import choices
-from .login import allowed, current_staff, signed_in
 from .query_params import MAX_ID
 
 bp = Blueprint("appointment", __name__, url_prefix="/appointments")

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from ..audit import Action
 from ..auth import permissions
+from ..auth.web import allowed, current_staff
 from ..clock import now
 from ..courses import apply_moves, read_token
 from ..courses.replan import preview_replan
@@ -24,7 +25,6 @@ from ..models import Appointment, Location
 from .appointment_lists import load_entries
 from .appointments import load, preview_changes
 from .forms.auth import ActionForm
-from .login import allowed, current_staff
 from .query_params import id_param
 
 bp = Blueprint("needs_attention", __name__, url_prefix="/desk/attention")

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from ..audit import Action
 from ..auth import permissions
+from ..auth.web import allowed, current_staff
 from ..clock import now
 from ..courses import book_course, cancel_course, get_course, proposal_plan
 from ..courses.proposals import (
@@ -55,7 +56,6 @@ from .forms.courses import (
 )
 from .forms.fields import choices, show_domain_errors
 from .front_desk import home_location_id
-from .login import allowed, current_staff
 from .patient_page import CourseSummary
 from .query_params import MAX_ID
 

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..auth import permissions
+from ..auth.web import allowed, current_staff
 from ..clock import now
 from ..db import db
 from ..models import Appointment, AppointmentStatus, Closure, Location, RoomKind, WorkingHours
 from .appointment_lists import load_entries
 from .calendar import Column, Grid, closed_spans, hour_range, now_marker, place
-from .login import allowed, current_staff
 from .query_params import day_param, id_param
 
 bp = Blueprint("front_desk", __name__, url_prefix="/desk")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..auth import permissions
+from ..auth.web import current_staff
 from ..clock import now
 from ..db import db
 from ..models import (
@@ -25,7 +26,6 @@ from ..models import (
 from .appointment_lists import Entry, load_entries
 from .feed_links import FeedPanel, feed_panel
 from .forms.patients import PreferencesForm
-from .login import current_staff
 
 
 @dataclass
