@@ -124,3 +124,17 @@ def test_find_cycle_reports_the_loop() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert find_cycle(graph) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_page_module_imports_another() -> None:
+    """A helper two pages share lives in a module that is not a page, so a page can change or
+    go without breaking its neighbours."""
+    known = modules()
+    graph = import_graph()
+    pages = {
+        module
+        for module, path in known.items()
+        if module.startswith(f"{PACKAGE}.web.") and "@bp." in path.read_text()
+    }
+    crossings = sorted((page, target) for page in pages for target in graph[page] & pages)
+    assert not crossings, f"pages importing pages: {crossings}"

@@ -146,3 +146,11 @@ def _keep_an_admin(session: Session, member: StaffMember) -> None:
         raise Conflict(
             "This change would leave the clinic without an active admin", rule="last_admin"
         )
+
+
+def home_location_id(hours: list[WorkingHours]) -> int | None:
+    """The location where someone works the most weekly intervals."""
+    counts: dict[int, int] = {}
+    for h in hours:
+        counts[h.location_id] = counts.get(h.location_id, 0) + 1
+    return max(counts, key=lambda k: (counts[k], -k)) if counts else None

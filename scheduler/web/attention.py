@@ -22,8 +22,8 @@ from ..db import db, write_transaction
 from ..errors import DomainError
 from ..integrity.check import OPEN
 from ..models import Appointment, Location
-from .appointment_lists import load_entries
-from .appointments import load, preview_changes
+from .appointment_access import visible_appointment
+from .appointment_lists import load_entries, preview_changes
 from .forms.auth import ActionForm
 from .query_params import id_param
 
@@ -78,7 +78,7 @@ def back_to_list() -> Response:
 def replan(appointment_id: int) -> Response | str:
     """The preview: every session that would move, from where to where. Writes nothing; a
     button rather than a link so the planner does not run for prefetches and crawlers."""
-    appointment = load(appointment_id)
+    appointment = visible_appointment(appointment_id)
     if request.method == "GET" or not ActionForm().validate_on_submit():
         return back_to_list()
     try:
@@ -102,7 +102,7 @@ def replan(appointment_id: int) -> Response | str:
 @allowed(permissions.can_manage_courses, "re-plan appointments")
 def replan_apply(appointment_id: int) -> Response:
     """Apply exactly the previewed moves, together; if anything changed since, nothing does."""
-    load(appointment_id)
+    visible_appointment(appointment_id)
     if not ActionForm().validate_on_submit():
         return back_to_list()
     try:

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from ..audit import Action
 from ..auth import permissions
 from ..auth.web import allowed, current_staff
+from ..clinic.staff import home_location_id
 from ..clock import now
 from ..courses import book_course, cancel_course, get_course, proposal_plan
 from ..courses.proposals import (
@@ -42,7 +43,7 @@ from ..models import (
     StaffMember,
 )
 from .appointment_lists import Entry, load_entries
-from .appointments import ics_response
+from .downloads import ics_response
 from .forms.auth import ActionForm
 from .forms.courses import (
     CancelCourseForm,
@@ -55,7 +56,6 @@ from .forms.courses import (
     slot_json,
 )
 from .forms.fields import choices, show_domain_errors
-from .front_desk import home_location_id
 from .patient_page import CourseSummary
 from .query_params import MAX_ID
 
