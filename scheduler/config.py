@@ -7,7 +7,11 @@ without editing files.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
+
+#: The project folder: templates, static files and migrations sit here, beside the package.
+ROOT = Path(__file__).resolve().parent.parent
 
 ENV_PREFIX = "SCHEDULER_"
 

@@ -1,4 +1,5 @@
-"""Domain exceptions. Each maps to one HTTP status in ``scheduler.api.errors`` and the pages."""
+"""Domain exceptions. Each maps to one HTTP status in ``scheduler.http_errors``, which answers
+/api in JSON and the pages in HTML."""
 
 from __future__ import annotations
 

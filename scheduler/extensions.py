@@ -9,6 +9,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 
+from .config import ROOT
 from .db import db
 
 migrate = Migrate()
@@ -47,6 +48,4 @@ def init_app(app: Flask) -> None:
 
 
 def _migrations_dir() -> str:
-    from . import ROOT
-
     return str(ROOT / "migrations")

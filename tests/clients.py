@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from scheduler.auth.tokens import issue_token
+from scheduler.auth.bearer_tokens import issue_token
 from scheduler.models import StaffMember
 from tests.factories import Clinic, Factory
 

@@ -16,6 +16,7 @@ from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.spec import openapi_cli
 
+from ..auth.api import authenticate_request
 from ..extensions import csrf
 from . import (
     appointments,
@@ -29,11 +30,10 @@ from . import (
     protocols,
     reminders,
     rooms,
+    sign_in,
     staff,
     swagger_ui,
-    tokens,
 )
-from .auth import authenticate_request
 from .pagination import PAGINATION_HEADER
 from .schemas.common import ErrorSchema
 
@@ -152,7 +152,7 @@ def init_app(app: Flask) -> None:
 def blueprints() -> list[SmorestBlueprint]:
     """Every API blueprint, in the order they appear in the document."""
     return [
-        tokens.blp,
+        sign_in.blp,
         appointments.blp,
         patients.blp,
         staff.blp,

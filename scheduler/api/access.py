@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TypeVar
 
 from ..audit import Action
+from ..auth.api import current_actor
 from ..clock import now
 from ..db import db
 from ..errors import NotFound
-from .auth import current_actor
 from .schemas.common import MAX_ID
 
 T = TypeVar("T")

@@ -14,6 +14,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..auth.api import current_actor
 from ..auth.permissions import can_book, can_view_appointment, require, visible_appointments
 from ..booking import (
     AppointmentRequest,
@@ -26,7 +27,6 @@ from ..db import db, write_transaction
 from ..errors import Conflict, ValidationFailed
 from ..models import Appointment, AppointmentStaff, Room
 from .access import action, get_or_404
-from .auth import current_actor
 from .blueprint import Blueprint
 from .pagination import PAGING, SelectPage
 from .responses import errors

@@ -11,6 +11,7 @@ from marshmallow import Schema
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..auth.api import current_actor
 from ..auth.permissions import can_manage_courses, require, visible_appointments
 from ..clock import now
 from ..courses.replan import preview_replan
@@ -18,7 +19,6 @@ from ..db import db
 from ..integrity.check import OPEN
 from ..models import Appointment
 from .access import get_or_404
-from .auth import current_actor
 from .blueprint import Blueprint
 from .courses import names
 from .pagination import PAGING, SelectPage

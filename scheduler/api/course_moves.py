@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app
 
+from ..auth.api import current_actor
 from ..auth.permissions import can_manage_courses, require
 from ..booking import get_appointment
 from ..clock import now
@@ -17,7 +18,6 @@ from ..courses.numbering import session_numbers
 from ..db import db, write_transaction
 from ..models import Appointment
 from .access import action, get_or_404
-from .auth import current_actor
 from .blueprint import Blueprint
 from .courses import names
 from .responses import errors

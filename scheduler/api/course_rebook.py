@@ -8,12 +8,12 @@ from typing import Any
 
 from marshmallow import Schema
 
+from ..auth.api import current_actor
 from ..auth.permissions import can_manage_courses, require
 from ..courses import course_view, get_course
 from ..courses.rebook import rebook_missed_dose
 from ..db import db, write_transaction
 from .access import action
-from .auth import current_actor
 from .blueprint import Blueprint
 from .responses import errors
 from .schemas.common import Id, Instant, Text

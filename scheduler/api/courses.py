@@ -11,6 +11,7 @@ from typing import Any
 from flask.views import MethodView
 from sqlalchemy import select
 
+from ..auth.api import current_actor
 from ..auth.permissions import (
     can_manage_courses,
     can_view_course,
@@ -46,7 +47,6 @@ from ..db import db, write_transaction
 from ..errors import NotFound
 from ..models import Appointment, Course, Room, StaffMember
 from .access import action, get_or_404
-from .auth import current_actor
 from .blueprint import Blueprint
 from .responses import errors
 from .schemas.courses import (

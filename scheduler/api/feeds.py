@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, current_app
 from flask.views import MethodView
 
+from ..auth.api import current_actor
 from ..auth.permissions import (
     can_manage_feed,
     can_view_appointment,
@@ -32,7 +33,6 @@ from ..feeds.qr import qr_data_uri
 from ..feeds.tokens import OWNER_MODELS
 from ..models import Appointment, Course, FeedOwnerKind
 from .access import action, get_or_404
-from .auth import current_actor
 from .blueprint import Blueprint
 from .responses import errors
 from .schemas.feeds import FeedLinkSchema, FeedStatusSchema, IcsQuerySchema

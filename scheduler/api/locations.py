@@ -8,13 +8,13 @@ from flask import Response
 from flask.views import MethodView
 from sqlalchemy import select
 
+from ..auth.api import current_actor
 from ..auth.permissions import can_manage_clinic, require
 from ..clinic.locations import create_location, delete_location, update_location
 from ..db import db, write_transaction
 from ..integrity.impact import guarded_change, on_conflict_choice
 from ..models import Location
 from .access import action, get_or_404
-from .auth import current_actor
 from .blueprint import Blueprint
 from .responses import errors
 from .schemas.common import updatable

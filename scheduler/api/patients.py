@@ -9,12 +9,12 @@ from flask import Response
 from flask.views import MethodView
 from sqlalchemy import select
 
+from ..auth.api import current_actor
 from ..auth.permissions import can_manage_patients, can_view_patient, require, visible_patients
 from ..clinic.patients import create_patient, delete_patient, update_patient
 from ..db import db, write_transaction
 from ..models import Patient
 from .access import action, get_or_404
-from .auth import current_actor
 from .blueprint import Blueprint
 from .pagination import PAGING, PageQuerySchema, SelectPage
 from .responses import errors

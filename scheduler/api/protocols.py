@@ -10,6 +10,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..auth.api import current_actor
 from ..auth.permissions import can_edit_protocols, require
 from ..db import db, write_transaction
 from ..errors import NotFound
@@ -17,7 +18,6 @@ from ..models import Protocol, ProtocolVersion
 from ..protocols import add_version, create_protocol, get_protocol, set_active
 from ..protocols.schema import ProtocolDocumentSchema
 from .access import action
-from .auth import current_actor
 from .blueprint import Blueprint
 from .responses import errors
 from .schemas.protocols import (

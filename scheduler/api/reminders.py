@@ -7,12 +7,12 @@ from typing import Any
 
 from flask.views import MethodView
 
+from ..auth.api import current_actor
 from ..auth.permissions import can_view_appointment, is_admin, require
 from ..db import db, write_transaction
 from ..models import Appointment, Reminder
 from ..reminders import admin
 from .access import action, get_or_404
-from .auth import current_actor
 from .blueprint import Blueprint
 from .responses import errors
 from .schemas.reminders import (

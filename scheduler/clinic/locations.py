@@ -12,7 +12,7 @@ from ..audit import Action
 from ..errors import ValidationFailed
 from ..models import Appointment, Closure, Course, Location, OpeningHours, Room, WorkingHours
 from ..signals import record_changed
-from .records import apply, audit, delete, refuse_if_used, require_unique, view
+from .editing import apply, audit, delete, refuse_if_used, require_unique, view
 from .weekly import check_intervals, check_timezone
 
 FIELDS = ("name", "timezone", "address", "phone", "active")

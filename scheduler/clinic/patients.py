@@ -14,7 +14,7 @@ from ..audit import Action
 from ..errors import ValidationFailed
 from ..models import Appointment, Course, Patient
 from ..signals import record_changed
-from .records import apply, audit, delete, refuse_if_used, view
+from .editing import apply, audit, delete, refuse_if_used, view
 from .weekly import check_timezone
 
 FIELDS = (

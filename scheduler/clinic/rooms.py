@@ -12,7 +12,7 @@ from ..audit import Action
 from ..errors import ValidationFailed
 from ..models import Appointment, Location, Room, RoomKind
 from ..signals import record_changed
-from .records import apply, audit, delete, exists, refuse_if_used, view
+from .editing import apply, audit, delete, exists, refuse_if_used, view
 
 FIELDS = ("name", "kind", "location_id", "active", "video_url")
 

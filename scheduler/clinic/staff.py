@@ -13,7 +13,7 @@ from ..auth.passwords import MIN_PASSWORD_LENGTH, set_password
 from ..errors import Conflict, ValidationFailed
 from ..models import AppointmentStaff, Location, Role, StaffMember, StaffRole, TimeOff, WorkingHours
 from ..signals import record_changed
-from .records import apply, audit, delete, refuse_if_used, require_unique, view
+from .editing import apply, audit, delete, refuse_if_used, require_unique, view
 from .weekly import check_intervals
 
 FIELDS = ("name", "email", "active", "feed_full_names")
@@ -146,3 +146,11 @@ def _keep_an_admin(session: Session, member: StaffMember) -> None:
         raise Conflict(
             "This change would leave the clinic without an active admin", rule="last_admin"
         )
+
+
+def home_location_id(hours: list[WorkingHours]) -> int | None:
+    """The location where someone works the most weekly intervals."""
+    counts: dict[int, int] = {}
+    for h in hours:
+        counts[h.location_id] = counts.get(h.location_id, 0) + 1
+    return max(counts, key=lambda k: (counts[k], -k)) if counts else None

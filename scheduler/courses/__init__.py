@@ -11,6 +11,7 @@ from .booking import (
     plan_new_course,
     proposal_plan,
 )
+from .course_state import CourseState, course_state, get_course
 from .lifecycle import cancel_course, extend_course, pause_course, resume_course
 from .moves import (
     ApprovedMoves,
@@ -24,7 +25,6 @@ from .moves import (
     read_token,
 )
 from .queries import CourseView, StepProgress, course_view, list_courses
-from .state import CourseState, course_state, get_course
 
 __all__ = [
     "ApprovedMoves",

@@ -50,8 +50,8 @@ from .others import (
     other_dosing_courses,
     refuse_interleaving,
 )
+from .plan_request import Request, run_planner
 from .preconditions import recorded_overrides, require_preconditions
-from .state import Request, run_planner
 
 
 @dataclass(frozen=True)

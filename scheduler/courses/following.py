@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ..models import Appointment, AppointmentStatus
 from ..planning import Placement, Shape, to_epoch
-from .state import placement_of
+from .course_state import placement_of
 
 #: Statuses of a session that can still be moved (a checked-in or past one cannot).
 MOVABLE = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.CONFIRMED})

@@ -18,6 +18,15 @@ from ..models import OPEN_STATUSES, Appointment, AppointmentKind, Course, Course
 from ..planning import Plan, Wanted
 from ..planning.shape import pause_exceptions
 from .booking import book_plan
+from .course_state import (
+    CourseState,
+    course_appointments,
+    course_state,
+    element_appointments,
+    live_wanted,
+    placement_of,
+    shape_of,
+)
 from .others import (
     has_override,
     lock_patient,
@@ -26,17 +35,7 @@ from .others import (
     refuse_interleaving,
 )
 from .pauses import PAUSE, RESUME, Pause, paused_since
-from .state import (
-    CourseState,
-    Request,
-    course_appointments,
-    course_state,
-    element_appointments,
-    live_wanted,
-    placement_of,
-    run_planner,
-    shape_of,
-)
+from .plan_request import Request, run_planner
 
 #: Appointments still to come that a cancellation or pause takes back.
 OPEN = OPEN_STATUSES

@@ -47,18 +47,17 @@ from ..models import (
     StaffPart,
 )
 from ..planning import Element, Pin, Placement, Plan, Preferences, Shape, from_epoch, to_epoch
-from .following import MOVABLE, Following, sessions_that_follow
-from .state import (
+from .course_state import (
     CourseState,
-    Request,
     course_state,
     element_appointments,
     get_course,
     live_wanted,
     placement_of,
-    run_planner,
     shape_of,
 )
+from .following import MOVABLE, Following, sessions_that_follow
+from .plan_request import Request, run_planner
 
 StaffList = tuple[tuple[int, StaffPart], ...]
 CANCELLABLE = MOVABLE | {AppointmentStatus.CHECKED_IN}

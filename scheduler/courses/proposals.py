@@ -44,7 +44,7 @@ from .booking import (
     proposal_plan,
 )
 from .others import OtherCourse
-from .state import Request, run_planner
+from .plan_request import Request, run_planner
 
 #: How many days past the proposal's last session other times are looked for.
 ALTERNATIVE_DAYS = 14

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Appointment, AppointmentStatus, Course, Protocol, ProtocolVersion
 from ..protocols import definition_of
-from .state import course_appointments
+from .course_state import course_appointments
 
 
 @dataclass

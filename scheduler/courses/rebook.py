@@ -30,13 +30,13 @@ from ..models import (
 from ..planning import Plan
 from ..protocols import Step
 from .booking import book_plan
-from .lifecycle import plan_sessions
-from .others import other_dosing_courses, refuse_interleaving
-from .state import (
+from .course_state import (
     CourseState,
     course_appointments,
     course_state,
 )
+from .lifecycle import plan_sessions
+from .others import other_dosing_courses, refuse_interleaving
 
 MISSED = frozenset({AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW})
 #: Sessions that happened or will: what a replacement is spaced from.

@@ -29,7 +29,7 @@ from .moves import (
     planned_move,
     single_element,
 )
-from .state import Request, run_planner
+from .plan_request import Request, run_planner
 
 
 def preview_replan(

@@ -25,7 +25,7 @@ from ..db import db
 from ..extensions import csrf, limiter, skip_rate_limits
 from .cache import BuiltFeed, FeedCache
 from .conditional import accepts_gzip, not_modified
-from .facts import Window
+from .feed_queries import Window
 from .lookup import LookupUnavailable, TokenLookup
 from .render import FeedSettings, cached_feed
 

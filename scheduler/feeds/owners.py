@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import FeedOwnerKind, FeedPrivacy, Location, Patient, Room, StaffMember, WorkingHours
-from .facts import AppointmentFacts
+from .feed_queries import AppointmentFacts
 from .privacy import Audience
 
 MINIMAL_CALENDAR_NAME = "Clinic appointments"

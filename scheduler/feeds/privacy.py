@@ -26,7 +26,7 @@ from ..models import (
     StaffPart,
 )
 from ..protocols import ProtocolDefinition
-from .facts import AppointmentFacts
+from .feed_queries import AppointmentFacts
 
 MINIMAL_SUMMARY = "Clinic appointment"
 

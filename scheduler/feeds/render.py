@@ -26,7 +26,7 @@ from ..models import (
 from ..reminders.policy import avoid_quiet_hours, policy_for
 from .building import CalendarHead, assemble, render_event, timezone_years
 from .cache import BuiltFeed, FeedCache, Snapshot
-from .facts import (
+from .feed_queries import (
     AppointmentFacts,
     Window,
     appointment_facts,

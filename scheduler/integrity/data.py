@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..courses.pauses import course_pauses
-from ..courses.state import (
+from ..courses.course_state import (
     CourseState,
 )
+from ..courses.pauses import course_pauses
 from ..errors import ValidationFailed
 from ..models import (
     COUNTED_STATUSES,

@@ -9,14 +9,14 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from ..courses.pauses import relaxed_rules
-from ..courses.preconditions import missing_preconditions
-from ..courses.state import (
+from ..courses.course_state import (
     element_appointments,
     live_wanted,
     placement_of,
     shape_of,
 )
+from ..courses.pauses import relaxed_rules
+from ..courses.preconditions import missing_preconditions
 from ..models import (
     Appointment,
     AppointmentKind,

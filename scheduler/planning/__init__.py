@@ -8,6 +8,7 @@ import datetime as dt
 from ..protocols.definition import ProtocolDefinition
 from .availability import Availability, load_availability, needed_roles
 from .checks import violations
+from .constraints import Placement
 from .explain import Alternative
 from .planner import (
     Plan,
@@ -21,7 +22,7 @@ from .planner import (
 )
 from .preferences import Preferences
 from .search import Context, Pin, Problem, Search, SearchResult
-from .shape import Element, Placement, Shape, Wanted, build_shape, wanted_for_new_course
+from .shape import Element, Shape, Wanted, build_shape, wanted_for_new_course
 from .timeline import from_epoch, to_epoch
 
 

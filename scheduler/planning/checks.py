@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
-from .shape import Placement, Shape
+from .constraints import Placement
+from .shape import Shape
 
 
 def violations(

@@ -7,9 +7,9 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from ..models import RoomKind, StaffPart
+from .constraints import Placement
 from .preferences import Preferences
 from .search import BudgetExceeded, Context, Problem, Search
-from .shape import Placement
 from .timeline import DAY, describe_days, from_epoch
 
 ROOM_WORDS = {

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field, replace
 
 from ..models import AppointmentKind, StaffPart
 from .availability import Availability
+from .constraints import Placement
 from .explain import Alternative, alternatives, diagnose
 from .preferences import Preferences
 from .search import Context, Problem, Search, SearchResult
-from .shape import Element, Placement, Shape
+from .shape import Element, Shape
 from .timeline import DAY, from_epoch, local_date, midnight
 
 #: Therapists tried for "one therapist for all integration sessions".

@@ -17,7 +17,8 @@ import datetime as dt
 from collections.abc import Callable
 
 from ..protocols.spans import Span
-from .shape import After, Element, InWeeks, SameDay, Within
+from .constraints import After, InWeeks, SameDay, Within
+from .shape import Element
 from .timeline import HOUR, local_date, midnight
 
 #: Rounds of narrowing before settling for the ranges found so far (still valid, less narrow).

@@ -30,10 +30,11 @@ from ..models import (
     TimeOff,
 )
 from .availability import Availability
+from .constraints import Constraint, Placement
 from .index import BusyIndex, Calendar, Day, Key
 from .preferences import Preferences
 from .propagation import Ranges
-from .shape import Constraint, Element, Placement, Shape, min_separations
+from .shape import Element, Shape, min_separations
 from .timeline import from_epoch, to_epoch
 
 CLINICIAN_PARTS = frozenset({StaffPart.ADMINISTERING_CLINICIAN, StaffPart.EVALUATING_CLINICIAN})

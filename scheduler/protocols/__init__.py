@@ -8,9 +8,8 @@ from .definition import (
     ProtocolDefinition,
     Requirement,
     Step,
-    definition_document,
-    parse_definition,
 )
+from .documents import definition_document, parse_definition
 from .seed import SEED_PROTOCOLS, seed_protocols
 from .spans import Span
 from .versions import (

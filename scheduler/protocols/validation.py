@@ -7,12 +7,8 @@ the planner's question, not the definition's.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..models import REQUIRED_PARTS, ROOM_KINDS_FOR, AppointmentKind, RoomKind, StaffPart
-
-if TYPE_CHECKING:
-    from .definition import Pairing, Phase, ProtocolDefinition, Step
+from .definition import Pairing, Phase, ProtocolDefinition, Step
 
 DAY = 86400
 WEEK = 7 * DAY

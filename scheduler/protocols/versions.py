@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from ..audit import Action, record
 from ..errors import NotFound, ValidationFailed
 from ..models import Protocol, ProtocolVersion
-from .definition import ProtocolDefinition, definition_document, parse_definition
+from .definition import ProtocolDefinition
+from .documents import definition_document, parse_definition
 
 
 def create_protocol(session: Session, action: Action, document: Any) -> Protocol:

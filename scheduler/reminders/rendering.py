@@ -22,7 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import ROOT
+from ..config import ROOT
 from ..feeds.render import render_appointment_ics
 from ..models import (
     Appointment,

@@ -7,23 +7,22 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Registers the page blueprints."""
+    from ..auth import web as auth_web
     from . import (
         appointments,
         attention,
-        auth,
         courses,
         front_desk,
         layout,
-        login,
         patients,
         schedule,
     )
     from .admin import bp as admin_bp
 
-    login.init_app(app)
+    auth_web.init_app(app)
     layout.init_app(app)
     for blueprint in (
-        auth.bp,
+        auth_web.bp,
         front_desk.bp,
         attention.bp,
         schedule.bp,

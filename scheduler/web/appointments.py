@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -13,21 +12,22 @@ from werkzeug.wrappers import Response
 
 from ..audit import Action
 from ..auth import permissions
+from ..auth.web import allowed, current_staff, signed_in
 from ..booking import get_appointment, progress_appointment
 from ..booking.appointments import TRANSITIONS
 from ..clock import now
 from ..courses import MovePreview, apply_moves, cancel_session, preview_move, read_token
 from ..db import db, write_transaction
-from ..errors import Conflict, DomainError, NotFound
+from ..errors import Conflict, DomainError
 from ..feeds.render import render_appointment_ics
-from ..models import ROOM_KINDS_FOR, Appointment, AuditEntry, Room, StaffMember
+from ..models import ROOM_KINDS_FOR, Appointment, AuditEntry, Room
 from ..reminders.admin import list_for_appointment
+from .appointment_access import visible_appointment
+from .appointment_lists import describe, load_entries, preview_changes
+from .downloads import ics_response
 from .forms.appointments import CancelForm, MoveForm, StatusForm
 from .forms.auth import ActionForm
 from .forms.fields import choices
-from .listings import describe, load_entries
-from .login import allowed, current_staff, signed_in
-from .params import MAX_ID
 
 bp = Blueprint("appointment", __name__, url_prefix="/appointments")
 
@@ -46,18 +46,6 @@ def action(name: str) -> Action:
     return Action(name, current_staff(), now())
 
 
-def load(appointment_id: int) -> Appointment:
-    """The appointment, if it exists and the signed-in person may see it (else 404/403)."""
-    appointment = db.session.get(Appointment, appointment_id) if appointment_id <= MAX_ID else None
-    if appointment is None:
-        raise NotFound("No such appointment")
-    permissions.require(
-        permissions.can_view_appointment(db.session, current_staff(), appointment),
-        "see this appointment",
-    )
-    return appointment
-
-
 def locked(appointment_id: int, revision: str | int | None) -> Appointment:
     """Inside a write transaction: the appointment, locked, unchanged since the page showed it."""
     appointment = get_appointment(db.session, appointment_id, lock=True)
@@ -72,7 +60,7 @@ def locked(appointment_id: int, revision: str | int | None) -> Appointment:
 @bp.get("/<int:appointment_id>")
 @signed_in
 def show(appointment_id: int) -> str:
-    appointment = load(appointment_id)
+    appointment = visible_appointment(appointment_id)
     (entry,) = load_entries(db.session, select(Appointment).where(Appointment.id == appointment.id))
     history = db.session.scalars(
         select(AuditEntry)
@@ -103,16 +91,9 @@ def show(appointment_id: int) -> str:
 @signed_in
 def ics(appointment_id: int) -> Response:
     """The appointment as the patient's .ics file (at their privacy level), to hand over."""
-    appointment = load(appointment_id)
+    appointment = visible_appointment(appointment_id)
     data = render_appointment_ics(db.session, appointment)
     return ics_response(data, f"appointment-{appointment.id}.ics")
-
-
-def ics_response(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def move_form(appointment: Appointment) -> MoveForm:
@@ -136,7 +117,7 @@ def move_form(appointment: Appointment) -> MoveForm:
 @allowed(permissions.can_book, "move appointments")
 def move(appointment_id: int) -> str | tuple[str, int]:
     """Choose a new time; the preview shows everything that would move with it."""
-    appointment = load(appointment_id)
+    appointment = visible_appointment(appointment_id)
     (entry,) = load_entries(db.session, select(Appointment).where(Appointment.id == appointment.id))
     zone = ZoneInfo(appointment.location.timezone)
     form = move_form(appointment)
@@ -176,52 +157,11 @@ def move_preview_page(appointment: Appointment, preview: MovePreview) -> str:
     )
 
 
-def preview_changes(preview: MovePreview) -> list[dict[str, Any]]:
-    """Each previewed move as the preview pages show it (also the needs-attention re-plan)."""
-    ids = [m.appointment_id for m in preview.moves]
-    entries = {
-        e.appointment.id: e
-        for e in load_entries(db.session, select(Appointment).where(Appointment.id.in_(ids)))
-    }
-    rooms = {
-        r.id: r.name
-        for r in db.session.scalars(
-            select(Room).where(
-                Room.id.in_(
-                    {m.room_id for m in preview.moves} | {m.old_room_id for m in preview.moves}
-                )
-            )
-        )
-    }
-    staff_ids = {s for m in preview.moves for s, _ in m.staff}
-    names = dict(
-        db.session.execute(
-            select(StaffMember.id, StaffMember.name).where(StaffMember.id.in_(staff_ids))
-        ).all()
-    )
-    reasons = {"pair": "its integration session follows", "spacing": "keeps the protocol's spacing"}
-    return [
-        {
-            "appointment": entries[m.appointment_id].appointment,
-            "progress": entries[m.appointment_id].progress,
-            "reason": reasons.get(m.reason, ""),
-            "before_start": m.old_start,
-            "before_room": rooms.get(m.old_room_id, ""),
-            "after_start": m.starts_at,
-            "after_room": rooms.get(m.room_id, ""),
-            "after_staff": ", ".join(names.get(s, "") for s, _ in m.staff)
-            if m.staff != m.old_staff
-            else "",
-        }
-        for m in preview.moves
-    ]
-
-
 @bp.post("/<int:appointment_id>/move/apply")
 @allowed(permissions.can_book, "move appointments")
 def move_apply(appointment_id: int) -> Response:
     """Apply exactly the previewed moves, together; if anything changed since, nothing does."""
-    load(appointment_id)
+    visible_appointment(appointment_id)
     if not ActionForm().validate_on_submit():
         return redirect(url_for("appointment.move", appointment_id=appointment_id))
     try:
@@ -240,7 +180,7 @@ def move_apply(appointment_id: int) -> Response:
 @bp.post("/<int:appointment_id>/status")
 @allowed(permissions.can_book, "change an appointment's status")
 def status(appointment_id: int) -> Response:
-    load(appointment_id)
+    visible_appointment(appointment_id)
     form = StatusForm()
     if not form.validate_on_submit():
         flash("That action is not available.", "error")
@@ -260,7 +200,7 @@ def status(appointment_id: int) -> Response:
 @bp.post("/<int:appointment_id>/cancel")
 @allowed(permissions.can_book, "cancel appointments")
 def cancel(appointment_id: int) -> Response | tuple[str, int]:
-    appointment = load(appointment_id)
+    appointment = visible_appointment(appointment_id)
     form = CancelForm()
     if form.validate_on_submit():
         try:

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from ..audit import Action
 from ..auth import permissions
+from ..auth.web import allowed, current_staff
 from ..clock import now
 from ..courses import apply_moves, read_token
 from ..courses.replan import preview_replan
@@ -21,11 +22,10 @@ from ..db import db, write_transaction
 from ..errors import DomainError
 from ..integrity.check import OPEN
 from ..models import Appointment, Location
-from .appointments import load, preview_changes
+from .appointment_access import visible_appointment
+from .appointment_lists import load_entries, preview_changes
 from .forms.auth import ActionForm
-from .listings import load_entries
-from .login import allowed, current_staff
-from .params import id_param
+from .query_params import id_param
 
 bp = Blueprint("needs_attention", __name__, url_prefix="/desk/attention")
 
@@ -78,7 +78,7 @@ def back_to_list() -> Response:
 def replan(appointment_id: int) -> Response | str:
     """The preview: every session that would move, from where to where. Writes nothing; a
     button rather than a link so the planner does not run for prefetches and crawlers."""
-    appointment = load(appointment_id)
+    appointment = visible_appointment(appointment_id)
     if request.method == "GET" or not ActionForm().validate_on_submit():
         return back_to_list()
     try:
@@ -102,7 +102,7 @@ def replan(appointment_id: int) -> Response | str:
 @allowed(permissions.can_manage_courses, "re-plan appointments")
 def replan_apply(appointment_id: int) -> Response:
     """Apply exactly the previewed moves, together; if anything changed since, nothing does."""
-    load(appointment_id)
+    visible_appointment(appointment_id)
     if not ActionForm().validate_on_submit():
         return back_to_list()
     try:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from .listings import Entry
+from .appointment_lists import Entry
 
 SLOT_MINUTES = 15
 DEFAULT_HOURS = (8, 18)

@@ -16,6 +16,8 @@ from werkzeug.wrappers import Response
 
 from ..audit import Action
 from ..auth import permissions
+from ..auth.web import allowed, current_staff
+from ..clinic.staff import home_location_id
 from ..clock import now
 from ..courses import book_course, cancel_course, get_course, proposal_plan
 from ..courses.proposals import (
@@ -40,7 +42,8 @@ from ..models import (
     Role,
     StaffMember,
 )
-from .appointments import ics_response
+from .appointment_lists import Entry, load_entries
+from .downloads import ics_response
 from .forms.auth import ActionForm
 from .forms.courses import (
     CancelCourseForm,
@@ -53,11 +56,8 @@ from .forms.courses import (
     slot_json,
 )
 from .forms.fields import choices, show_domain_errors
-from .front_desk import home_location_id
-from .listings import Entry, load_entries
-from .login import allowed, current_staff
-from .params import MAX_ID
 from .patient_page import CourseSummary
+from .query_params import MAX_ID
 
 bp = Blueprint("course", __name__)
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from flask import current_app
 
 from ..audit import Action
+from ..auth.web import current_staff
 from ..clock import now
 from ..db import db, write_transaction
 from ..feeds.qr import qr_data_uri
 from ..feeds.tokens import active_token, feed_links, issue_feed_token, revoke_feed_tokens
 from ..models import FeedOwnerKind
-from .login import current_staff
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..auth import permissions
+from ..auth.web import allowed, current_staff
+from ..clinic.staff import home_location_id
 from ..clock import now
 from ..db import db
-from ..models import Appointment, AppointmentStatus, Closure, Location, RoomKind, WorkingHours
+from ..models import Appointment, AppointmentStatus, Closure, Location, RoomKind
+from .appointment_lists import load_entries
 from .calendar import Column, Grid, closed_spans, hour_range, now_marker, place
-from .listings import load_entries
-from .login import allowed, current_staff
-from .params import day_param, id_param
+from .query_params import day_param, id_param
 
 bp = Blueprint("front_desk", __name__, url_prefix="/desk")
 
@@ -124,11 +125,3 @@ def choose_location(locations: list[Location], wanted: int | None) -> Location:
     member = current_staff()
     home = home_location_id(member.working_hours)
     return by_id.get(home, locations[0]) if home is not None else locations[0]
-
-
-def home_location_id(hours: list[WorkingHours]) -> int | None:
-    """The location where someone works the most weekly intervals."""
-    counts: dict[int, int] = {}
-    for h in hours:
-        counts[h.location_id] = counts.get(h.location_id, 0) + 1
-    return max(counts, key=lambda k: (counts[k], -k)) if counts else None

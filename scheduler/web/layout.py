@@ -14,12 +14,12 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..auth import permissions
+from ..auth.web import current_staff
 from ..clock import now
 from ..db import db
 from ..integrity.check import OPEN
 from ..models import Appointment
 from .forms.auth import ActionForm
-from .login import current_staff
 
 
 @dataclass(frozen=True)

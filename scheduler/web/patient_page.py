@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..auth import permissions
+from ..auth.web import current_staff
 from ..clock import now
 from ..db import db
 from ..models import (
@@ -22,10 +23,9 @@ from ..models import (
     ProtocolVersion,
     Reminder,
 )
+from .appointment_lists import Entry, load_entries
 from .feed_links import FeedPanel, feed_panel
 from .forms.patients import PreferencesForm
-from .listings import Entry, load_entries
-from .login import current_staff
 
 
 @dataclass

@@ -16,7 +16,9 @@ from werkzeug.wrappers import Response
 
 from ..audit import Action
 from ..auth import permissions
+from ..auth.web import allowed, current_staff
 from ..clinic.patients import create_patient, update_patient
+from ..clinic.staff import home_location_id
 from ..clock import now
 from ..db import db, write_transaction
 from ..errors import NotFound, ValidationFailed
@@ -33,10 +35,8 @@ from .feed_links import issue_link, revoke_link
 from .forms.auth import ActionForm
 from .forms.fields import show_domain_errors
 from .forms.patients import PatientForm, PreferencesForm
-from .front_desk import home_location_id
-from .login import allowed, current_staff
-from .params import MAX_ID, page_param
 from .patient_page import patient_page_context
+from .query_params import MAX_ID, page_param
 
 bp = Blueprint("patient", __name__, url_prefix="/patients")
 

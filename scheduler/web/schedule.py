@@ -14,6 +14,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..auth import permissions
+from ..auth.web import current_staff, signed_in
+from ..clinic.staff import home_location_id
 from ..clock import now
 from ..db import db
 from ..errors import NotFound
@@ -26,13 +28,11 @@ from ..models import (
     StaffMember,
     TimeOff,
 )
+from .appointment_lists import Entry, load_entries
 from .calendar import Column, Grid, closed_spans, hour_range, now_marker, place
 from .feed_links import FeedPanel, feed_panel, issue_link, revoke_link
 from .forms.auth import ActionForm
-from .front_desk import home_location_id
-from .listings import Entry, load_entries
-from .login import current_staff, signed_in
-from .params import MAX_ID, day_param, id_param
+from .query_params import MAX_ID, day_param, id_param
 
 bp = Blueprint("schedule", __name__)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from scheduler.api import EXTENSION, blueprints
-from tests.api.conftest import Api
+from tests.clients import Api
 
 
 def test_each_app_has_its_own_api_and_the_same_document(

@@ -22,7 +22,8 @@ from scheduler.courses.pauses import relaxed_rules
 from scheduler.db import write_transaction
 from scheduler.models import Appointment, AppointmentStatus, Course, CourseStatus
 from scheduler.planning import Wanted, build_shape
-from scheduler.planning.shape import After, Element, InWeeks, PerWeek, Within
+from scheduler.planning.constraints import After, InWeeks, PerWeek, Within
+from scheduler.planning.shape import Element
 from scheduler.protocols import parse_definition
 from scheduler.protocols.seed import ESKETAMINE, IV_INDUCTION
 from scheduler.protocols.spans import Span

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.audit import Action
-from scheduler.auth.tokens import issue_token
+from scheduler.auth.bearer_tokens import issue_token
 from scheduler.db import write_transaction
 from scheduler.feeds import feed_links, issue_feed_token, revoke_feed_tokens
 from scheduler.feeds.tokens import digest

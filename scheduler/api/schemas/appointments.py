@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from flask import g
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ...auth.api import current_actor
 from ...auth.permissions import can_view_patient
 from ...db import db
 from ...models import Appointment, AppointmentKind, AppointmentStatus, StaffPart
-from ..auth import current_actor
 from .common import BoundedInt, Id, Instant, PageQuerySchema, Text
 
 MAX_MINUTES = 12 * 60

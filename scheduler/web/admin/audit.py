@@ -10,10 +10,10 @@ from flask import render_template, request
 from sqlalchemy import Select, func, select
 
 from ...auth import permissions
+from ...auth.web import allowed
 from ...db import db
 from ...models import AuditEntry, StaffMember
-from ..login import allowed
-from ..params import day_param, id_param, page_param, text_param
+from ..query_params import day_param, id_param, page_param, text_param
 from .blueprint import bp
 
 PAGE_SIZE = 50

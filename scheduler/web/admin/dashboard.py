@@ -8,6 +8,7 @@ from flask import render_template
 from sqlalchemy import func, select
 
 from ...auth import permissions
+from ...auth.web import allowed
 from ...clock import now
 from ...db import db
 from ...models import (
@@ -24,7 +25,6 @@ from ...models import (
     Room,
     StaffMember,
 )
-from ..login import allowed
 from .blueprint import bp
 
 

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from ...audit import Action
 from ...auth import permissions
+from ...auth.web import allowed, current_staff
 from ...clinic.locations import create_location, update_location
 from ...clinic.rooms import create_room, update_room
 from ...clock import now
@@ -22,8 +23,7 @@ from ...models import Appointment, Location, Room
 from ..forms.admin import WEEKDAYS, ClosureForm, LocationForm, RoomForm, WeekHoursForm
 from ..forms.auth import ActionForm
 from ..forms.fields import saved, show_domain_errors
-from ..login import allowed, current_staff
-from ..params import MAX_ID
+from ..query_params import MAX_ID
 from .blueprint import bp
 from .impact import saved_message
 

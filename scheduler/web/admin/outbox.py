@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from ...audit import Action
 from ...auth import permissions
+from ...auth.web import allowed, current_staff
 from ...clock import now
 from ...db import db, write_transaction
 from ...errors import DomainError, ValidationFailed
@@ -26,8 +27,7 @@ from ...reminders.admin import (
 from ..forms.admin_reminders import TemplateForm
 from ..forms.auth import ActionForm
 from ..forms.fields import show_domain_errors
-from ..login import allowed, current_staff
-from ..params import MAX_ID, page_param, text_param
+from ..query_params import MAX_ID, page_param, text_param
 from .blueprint import bp
 
 ADMIN = permissions.can_manage_clinic

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from ...audit import Action
 from ...auth import permissions
+from ...auth.web import allowed, current_staff
 from ...clock import now
 from ...db import db, write_transaction
 from ...errors import ValidationFailed
@@ -33,8 +34,7 @@ from ...protocols import (
 )
 from ..forms.admin_protocols import ProtocolForm
 from ..forms.auth import ActionForm
-from ..login import allowed, current_staff
-from ..params import MAX_ID
+from ..query_params import MAX_ID
 from .blueprint import bp
 
 ADMIN = permissions.can_manage_clinic

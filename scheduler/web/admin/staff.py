@@ -15,7 +15,8 @@ from werkzeug.wrappers import Response
 
 from ...audit import Action
 from ...auth import permissions
-from ...clinic.staff import create_staff, update_staff
+from ...auth.web import allowed, current_staff
+from ...clinic.staff import create_staff, home_location_id, update_staff
 from ...clock import now
 from ...db import db, write_transaction
 from ...errors import NotFound, ValidationFailed
@@ -23,9 +24,7 @@ from ...models import Location, StaffMember
 from ..forms.admin import WEEKDAYS, StaffForm, StaffHoursForm, TimeOffForm
 from ..forms.auth import ActionForm
 from ..forms.fields import choices, saved, show_domain_errors
-from ..front_desk import home_location_id
-from ..login import allowed, current_staff
-from ..params import MAX_ID
+from ..query_params import MAX_ID
 from .blueprint import bp
 from .impact import saved_message
 

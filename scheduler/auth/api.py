@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import abort, g, request
 
-from ..auth.tokens import resolve_token
 from ..clock import now
 from ..db import db
 from ..models import StaffMember
+from .bearer_tokens import resolve_token
 
 
 def public(view):  # type: ignore[no-untyped-def]

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
+from ..courses import MovePreview
 from ..courses.numbering import SessionNumber, session_numbers
-from ..models import Appointment, AppointmentKind, AppointmentStaff
+from ..db import db
+from ..models import Appointment, AppointmentKind, AppointmentStaff, Room, StaffMember
 
 
 def appointment_options() -> list[LoaderOption]:
@@ -95,3 +98,44 @@ def load_progress(
 ) -> dict[int, SessionNumber]:
     """Each course session's number in its step ("3 of 6"): two queries for the whole list."""
     return session_numbers(session, appointments)
+
+
+def preview_changes(preview: MovePreview) -> list[dict[str, Any]]:
+    """Each previewed move as the preview pages show it (also the needs-attention re-plan)."""
+    ids = [m.appointment_id for m in preview.moves]
+    entries = {
+        e.appointment.id: e
+        for e in load_entries(db.session, select(Appointment).where(Appointment.id.in_(ids)))
+    }
+    rooms = {
+        r.id: r.name
+        for r in db.session.scalars(
+            select(Room).where(
+                Room.id.in_(
+                    {m.room_id for m in preview.moves} | {m.old_room_id for m in preview.moves}
+                )
+            )
+        )
+    }
+    staff_ids = {s for m in preview.moves for s, _ in m.staff}
+    names = dict(
+        db.session.execute(
+            select(StaffMember.id, StaffMember.name).where(StaffMember.id.in_(staff_ids))
+        ).all()
+    )
+    reasons = {"pair": "its integration session follows", "spacing": "keeps the protocol's spacing"}
+    return [
+        {
+            "appointment": entries[m.appointment_id].appointment,
+            "progress": entries[m.appointment_id].progress,
+            "reason": reasons.get(m.reason, ""),
+            "before_start": m.old_start,
+            "before_room": rooms.get(m.old_room_id, ""),
+            "after_start": m.starts_at,
+            "after_room": rooms.get(m.room_id, ""),
+            "after_staff": ", ".join(names.get(s, "") for s, _ in m.staff)
+            if m.staff != m.old_staff
+            else "",
+        }
+        for m in preview.moves
+    ]

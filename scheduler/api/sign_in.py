@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import Response, abort, current_app
 
+from ..auth.api import bearer_token, current_actor, public
+from ..auth.bearer_tokens import issue_token, revoke_token
 from ..auth.passwords import authenticate
-from ..auth.tokens import issue_token, revoke_token
 from ..clock import now
 from ..db import db, write_transaction
 from ..extensions import limiter
-from .auth import bearer_token, current_actor, public
 from .blueprint import Blueprint
 from .responses import errors
 from .schemas.auth import TokenRequestSchema, TokenSchema
