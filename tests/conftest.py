@@ -135,8 +135,8 @@ def _empty_tables(app: Flask) -> None:
 
 @pytest.fixture(scope="session")
 def shared_app(database_url: str) -> Flask:
-    """One app per database per test process: building one (the OpenAPI document above all)
-    costs more than most tests."""
+    """One app per database per test process: building one (about 600 URL rules) costs more
+    than many tests, and each test's writes are undone anyway (``app``)."""
     return create_app(app_config(database_url))
 
 

@@ -297,14 +297,25 @@ class Factory:
         buffer_minutes: int = 15,
         actor: StaffMember | None = None,
         allow_past: bool = False,
+        paired_with: Appointment | None = None,
+        course: Course | None = None,
+        step_key: str | None = None,
+        sequence: int | None = None,
+        internal_note: str | None = None,
     ) -> Appointment:
-        clinic = clinic or self.clinic()
-        location = location or clinic.location
+        """One appointment booked through the booking rules (a dose outside a course is added
+        by ``add_standalone_dose``, which only tests may do). What is not given comes from
+        ``clinic``, a new one if needed."""
+        if clinic is None and None in (location, room, staff, patient):
+            clinic = self.clinic()
+        location = location or clinic.location  # type: ignore[union-attr]
         if start is None:
             start = self.local(location, self.now.date() + dt.timedelta(days=1), 9)
         if room is None:
+            assert clinic is not None
             room = clinic.chair if kind == AppointmentKind.DOSING else clinic.therapy_room
         if staff is None:
+            assert clinic is not None
             staff = (
                 [(clinic.clinician, StaffPart.ADMINISTERING_CLINICIAN)]
                 if kind == AppointmentKind.DOSING
@@ -314,13 +325,18 @@ class Factory:
             )
         request = AppointmentRequest(
             kind=kind,
-            patient_id=(patient or clinic.patient).id,
+            patient_id=(patient or clinic.patient).id,  # type: ignore[union-attr]
             location_id=location.id,
             room_id=room.id,
             starts_at=start,
             ends_at=start + dt.timedelta(minutes=minutes),
             staff=[(m.id, p) for m, p in staff],
             buffer_minutes=buffer_minutes,
+            paired_with_id=paired_with.id if paired_with else None,
+            course_id=course.id if course else None,
+            step_key=step_key,
+            sequence=sequence,
+            internal_note=internal_note,
         )
         with write_transaction(self.session):
             book = add_standalone_dose if kind == AppointmentKind.DOSING else book_appointment

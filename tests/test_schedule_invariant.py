@@ -37,7 +37,6 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
-from scheduler import create_app
 from scheduler.audit import Action
 from scheduler.clinic.locations import update_location
 from scheduler.clinic.rooms import update_room
@@ -78,7 +77,7 @@ from scheduler.models import (
 from scheduler.planning import Preferences
 from scheduler.protocols import seed_protocols
 from tests.clients import token_for
-from tests.conftest import NOW, _empty_tables, app_config
+from tests.conftest import NOW, _rolled_back
 from tests.factories import Factory
 
 EXAMPLES = int(os.environ.get("INVARIANT_EXAMPLES", "10"))
@@ -144,7 +143,9 @@ class ScheduleMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        _empty_tables(self.app)
+        # Each example starts from an empty schedule: everything it writes is rolled back.
+        self.rolled_back = _rolled_back(self.app)
+        self.rolled_back.__enter__()
         self.context = self.app.app_context()
         self.context.push()
         self.session = db.session
@@ -156,6 +157,7 @@ class ScheduleMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         db.session.remove()
         self.context.pop()
+        self.rolled_back.__exit__(None, None, None)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -445,8 +447,10 @@ class ScheduleMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.slow
-def test_every_rule_holds_or_is_flagged_after_every_change(database_url: str) -> None:
-    app = create_app(app_config(database_url))
+def test_every_rule_holds_or_is_flagged_after_every_change(
+    shared_app: Flask, database_url: str
+) -> None:
+    app = shared_app
     machine = type("Machine", (ScheduleMachine,), {"app": app, "steps": 0, "changes": 0})
     test = get_state_machine_test(
         machine,
@@ -462,12 +466,9 @@ def test_every_rule_holds_or_is_flagged_after_every_change(database_url: str) ->
         # rebooked dose), which short runs never reach.
         _min_steps=STEPS,
     )
-    try:
-        # A fixed seed in the suite (the same sequences every run, so CI is repeatable);
-        # derandomize would pick the simplest, near-identical steps instead.
-        (test if RANDOM else seed(SEED)(test))()
-    finally:
-        _empty_tables(app)
+    # A fixed seed in the suite (the same sequences every run, so CI is repeatable);
+    # derandomize would pick the simplest, near-identical steps instead.
+    (test if RANDOM else seed(SEED)(test))()
     print(f"\n{machine.steps} steps ({machine.changes} changes) on {database_url.split(':')[0]}")
     if FLOOR:
         assert machine.steps >= FLOOR, f"only {machine.steps} steps ran"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from scheduler.audit import Action
-from scheduler.booking import AppointmentRequest, book_appointment, cancel_appointment
+from scheduler.booking import cancel_appointment
 from scheduler.db import write_transaction
 from scheduler.feeds import issue_feed_token
 from scheduler.models import (
@@ -36,7 +36,7 @@ from scheduler.models import (
 from scheduler.protocols.seed import IV_INDUCTION
 from scheduler.protocols.versions import create_protocol
 from tests.conftest import NOW
-from tests.factories import Clinic, Factory, add_standalone_dose
+from tests.factories import Clinic, Factory
 
 #: Planted in every place a feed must never read; none may appear in any feed.
 SECRETS = ("SECRET-NOTE", "DIAGNOSIS-F33", "0.5 mg/kg", "DOSE-REASON")
@@ -86,24 +86,21 @@ def book(
     sequence: int | None = None,
     now: dt.datetime = NOW,
 ) -> Appointment:
-    request = AppointmentRequest(
+    return Factory(session, now).appointment(
+        patient=patient,
+        location=location,
+        room=room,
         kind=kind,
-        patient_id=patient.id,
-        location_id=location.id,
-        room_id=room.id,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=minutes),
-        staff=[(m.id, p) for m, p in staff],
+        start=start,
+        minutes=minutes,
+        staff=staff,
         buffer_minutes=15 if kind == AppointmentKind.DOSING else 0,
-        course_id=course.id if course else None,
+        course=course,
         step_key=step_key,
         sequence=sequence,
         internal_note="SECRET-NOTE: patient disclosed DIAGNOSIS-F33, 0.5 mg/kg",
+        allow_past=True,
     )
-    with write_transaction(session):
-        # Some patients here have doses outside a course, which only tests may add.
-        add = add_standalone_dose if kind == AppointmentKind.DOSING else book_appointment
-        return add(session, request, Action("test", None, now), allow_past=True)
 
 
 def local(location: Location, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:

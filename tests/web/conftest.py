@@ -10,7 +10,7 @@ import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 
-from scheduler.models import Appointment, AppointmentKind, StaffMember, StaffPart
+from scheduler.models import Appointment, AppointmentKind, StaffMember
 from tests.factories import PASSWORD, Clinic, Factory
 
 TUESDAY = dt.date(2026, 3, 3)
@@ -41,31 +41,15 @@ def forget_cached_user() -> None:
 def scene(make: Factory) -> Scene:
     clinic = make.clinic()
     dosing = make.appointment(clinic, start=make.local(clinic.location, TUESDAY, 9))
-    integration = book_integration(
-        make, clinic, dosing, make.local(clinic.location, TUESDAY + dt.timedelta(days=1), 10)
+    integration = make.appointment(
+        clinic,
+        kind=AppointmentKind.INTEGRATION,
+        start=make.local(clinic.location, TUESDAY + dt.timedelta(days=1), 10),
+        minutes=50,
+        buffer_minutes=0,
+        paired_with=dosing,
     )
     return Scene(clinic, dosing, integration)
-
-
-def book_integration(
-    make: Factory, clinic: Clinic, dosing: Appointment, start: dt.datetime
-) -> Appointment:
-    from scheduler.audit import Action
-    from scheduler.booking import AppointmentRequest, book_appointment
-    from scheduler.db import write_transaction
-
-    request = AppointmentRequest(
-        kind=AppointmentKind.INTEGRATION,
-        patient_id=dosing.patient_id,
-        location_id=clinic.location.id,
-        room_id=clinic.therapy_room.id,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=50),
-        staff=[(clinic.therapist.id, StaffPart.THERAPIST)],
-        paired_with_id=dosing.id,
-    )
-    with write_transaction(make.session):
-        return book_appointment(make.session, request, Action("test", None, make.now))
 
 
 # The end-to-end tests' server and browser (module-scoped; only those tests use them).
