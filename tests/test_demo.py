@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from scheduler.models import (
@@ -18,6 +19,7 @@ from scheduler.models import (
 )
 
 
+@pytest.mark.slow
 def test_demo_loads_once_with_a_realistic_clinic(runner, session):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output

@@ -10,34 +10,31 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from scheduler import create_app
 from scheduler.db import db
 from scheduler.models import Appointment, ResourceClaim
 from tests.clients import TOMORROW, booking, token_for
-from tests.conftest import NOW, _empty_tables, app_config
+from tests.conftest import NOW
 from tests.factories import Factory
 
 CLIENTS = 50
 
 
 @pytest.fixture
-def race_app(database_url: str) -> Iterator[Flask]:
+def race_app(fresh_app: Callable[..., Flask]) -> Flask:
     # One connection per client: the default pool (5 + 10 overflow) would queue them.
-    engine_options = {"pool_size": CLIENTS, "max_overflow": 10, "pool_timeout": 60}
-    application = create_app(app_config(database_url, SQLALCHEMY_ENGINE_OPTIONS=engine_options))
-    try:
-        yield application
-    finally:
-        _empty_tables(application)
+    return fresh_app(
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": CLIENTS, "max_overflow": 10, "pool_timeout": 60}
+    )
 
 
 @pytest.mark.slow
+@pytest.mark.committing
 def test_fifty_concurrent_bookings_of_one_slot_give_one_appointment(race_app: Flask) -> None:
     with race_app.app_context():
         make = Factory(db.session, NOW)

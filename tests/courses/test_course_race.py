@@ -13,35 +13,32 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from scheduler import create_app
 from scheduler.audit import Action
 from scheduler.db import db, write_transaction
 from scheduler.models import Course, Protocol, Role, RoomKind
 from scheduler.protocols import seed_protocols
 from tests.clients import token_for
-from tests.conftest import NOW, _empty_tables, app_config
+from tests.conftest import NOW
 from tests.factories import Factory
 
 CLIENTS = 10
 
 
 @pytest.fixture
-def race_app(database_url: str) -> Iterator[Flask]:
-    engine_options = {"pool_size": CLIENTS, "max_overflow": 5, "pool_timeout": 120}
-    application = create_app(app_config(database_url, SQLALCHEMY_ENGINE_OPTIONS=engine_options))
-    try:
-        yield application
-    finally:
-        _empty_tables(application)
+def race_app(fresh_app: Callable[..., Flask]) -> Flask:
+    return fresh_app(
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": CLIENTS, "max_overflow": 5, "pool_timeout": 120}
+    )
 
 
 @pytest.mark.slow
+@pytest.mark.committing
 def test_two_dosing_courses_at_once_ten_concurrent_requests_book_one(race_app: Flask) -> None:
     with race_app.app_context():
         make = Factory(db.session, NOW)

@@ -83,6 +83,7 @@ def envelope() -> Envelope:
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.slow
 def test_login_and_a_refused_login():
     mailbox = Mailbox()
 

@@ -49,6 +49,7 @@ PAGES: list[tuple[str, Callable[[BusyWeek], str]]] = [
 
 
 @pytest.mark.parametrize(("who", "url"), PAGES, ids=["my-week", "my-day", "staff-week", "desk"])
+@pytest.mark.slow
 def test_schedule_pages_query_count_does_not_grow(app, make, who, url):
     few = busy_week(make, 5)
     few_count = queries_for(app, few, who, url(few))
@@ -58,6 +59,7 @@ def test_schedule_pages_query_count_does_not_grow(app, make, who, url):
     assert few_count <= 20
 
 
+@pytest.mark.slow
 def test_patient_and_course_pages_query_count_does_not_grow(app, make):
     few = busy_week(make, 5, one_patient=True)
     many = busy_week(make, 60, one_patient=True)
