@@ -24,7 +24,7 @@ from ..clock import now
 from ..db import db
 from ..extensions import csrf, limiter, skip_rate_limits
 from .cache import BuiltFeed, FeedCache
-from .conditional import accepts_gzip, not_modified
+from .conditional import accepts_gzip, modified_since, none_match
 from .feed_queries import Window
 from .lookup import LookupUnavailable, TokenLookup
 from .render import FeedSettings, cached_feed
@@ -133,9 +133,14 @@ def unknown(anything: str) -> Response:
 
 
 def calendar_response(built: BuiltFeed) -> Response:
-    encoded = accepts_gzip(request)
+    environ = request.environ
+    encoded = accepts_gzip(environ)
     # Either encoding's tag names the same content.
-    if not_modified(request, (built.etag, built.gzip_etag), built.last_modified):
+    matched = none_match(environ, built.etag, built.gzip_etag)
+    if matched is None:
+        since = modified_since(environ)
+        matched = since is not None and built.last_modified <= since
+    if matched:
         return Response(status=304, headers=built.not_modified_headers[encoded])
     body = built.gzip_body() if encoded else built.body
     return Response(body, status=200, headers=built.headers[encoded])
