@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from jinja2 import TemplateNotFound
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .db import db
 from .errors import Conflict, DomainError, ValidationFailed
@@ -22,9 +22,10 @@ def wants_json() -> bool:
     if request.path.startswith("/api"):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
@@ -49,7 +50,9 @@ def render_error(status: int, body: dict[str, Any]) -> Response | tuple[Any, int
         return jsonify(body), status
     try:
         return render_template("error.html", error=body), status
-    except TemplateNotFound:
+    except (TemplateNotFound, RequestEntityTooLarge):
+        # The page's layout reads the form (its sign-out button); a body too large to read
+        # gets its answer in plain text.
         return Response(f"{status} {body['message']}\n", status=status, mimetype="text/plain")
 
 
@@ -94,7 +97,14 @@ def handle_http_error(error: HTTPException) -> Response | tuple[Any, int]:
     return response
 
 
+def handle_too_deep(_error: RecursionError) -> Response | tuple[Any, int]:
+    # JSON nested thousands deep (``[[[[…``) exhausts the parser's recursion: bad input.
+    db.session.rollback()
+    return render_error(400, error_body(400, "The request body is nested too deeply"))
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(RecursionError, handle_too_deep)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -85,3 +85,27 @@ def test_unauthenticated_write_is_401_before_validation(api):
     response = api.post("/api/appointments", role=None, data="{bad", content_type="text/plain")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+@pytest.mark.parametrize("path", ["/api/patients", "/api/courses/plan"])
+def test_a_body_nested_too_deeply_is_400_not_500(api, path):
+    response = api.post(path, data="[" * 100_000, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json["message"] == "The request body is nested too deeply"
+
+
+def test_a_body_over_a_mebibyte_is_413_before_it_is_read(api):
+    body = '{"first_name": "' + "x" * (1024 * 1024) + '"}'
+    response = api.post("/api/patients", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json["code"] == 413
+
+
+def test_a_page_form_over_a_mebibyte_is_413(app, clinic):
+    from tests.web.conftest import sign_in
+
+    client = app.test_client()
+    sign_in(client, clinic.front_desk)
+    response = client.post("/patients", data={"q": "x" * (1024 * 1024 + 10)})
+    assert response.status_code == 413
+    assert response.get_data(as_text=True).startswith("413 ")
