@@ -29,6 +29,7 @@ ENV_KEYS = {
     "SCHEDULER_REMINDER_CLAIM_TIMEOUT": "REMINDER_CLAIM_TIMEOUT",
     "SCHEDULER_REMINDER_BATCH_SIZE": "REMINDER_BATCH_SIZE",
     "SCHEDULER_MIN_DOSING_INTERVAL_HOURS": "MIN_DOSING_INTERVAL_HOURS",
+    "SCHEDULER_PLAN_BUDGET_SECONDS": "PLAN_BUDGET_SECONDS",
 }
 
 
@@ -44,6 +45,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "CLINIC_NAME": "Ketamine Clinic",
         # Any two doses of one patient, from any courses, are at least this far apart.
         "MIN_DOSING_INTERVAL_HOURS": 24,
+        # Wall-clock seconds one plan or move preview may search before it answers with the
+        # best it found (a web worker's thread is held that long).
+        "PLAN_BUDGET_SECONDS": 1.0,
         "API_TOKEN_TTL_HOURS": 12,
         # Failed API sign-ins allowed per client address (Flask-Limiter syntax).
         "API_SIGNIN_RATE_LIMIT": "10 per minute",
@@ -93,7 +97,7 @@ def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -
 def normalize(key: str, value: str) -> Any:
     if key == "SQLALCHEMY_DATABASE_URI":
         return normalize_database_url(value)
-    if key == "MIN_DOSING_INTERVAL_HOURS":
+    if key in ("MIN_DOSING_INTERVAL_HOURS", "PLAN_BUDGET_SECONDS"):
         return float(value)
     if key == "RUN_WORKER_IN_APP":
         return value.lower() in {"1", "true", "yes", "on"}

@@ -108,3 +108,43 @@ def write_transaction(session: Session | scoped_session[Session]) -> Iterator[Se
     except BaseException:
         session.rollback()
         raise
+
+
+WROTE = "scheduler_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
+
+
+def end_reading(session: Session | scoped_session[Session]) -> bool:
+    """End the session's transaction if it has only read, so that nothing stays open while
+    the caller computes for a while (a plan's search); loaded objects stay usable.
+
+    Callers pass only sessions that hold no row lock they still need: a transaction that read
+    ``FOR UPDATE`` has not written either. Returns whether it ended one."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction() or session.info.get(WROTE):
+        return False
+    if session.new or session.dirty or session.deleted:
+        return False
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+    return True

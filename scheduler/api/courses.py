@@ -28,7 +28,7 @@ from ..courses import (
     extend_course,
     get_course,
     pause_course,
-    plan_new_course,
+    plan_and_book,
     proposal_plan,
     resume_course,
 )
@@ -183,12 +183,17 @@ class Courses(MethodView):
     @errors(blp, 400, 403, 409, 422)
     def post(self, data: dict[str, Any]) -> Any:
         """Book a course: the `appointments` of a proposal, or (without them) plan and book in
-        one call. All or nothing: if anything was taken meanwhile the answer is 409 naming the
-        appointment and what is in the way, and nothing is written."""
+        one call. All or nothing. With `appointments`, if anything was taken meanwhile the
+        answer is 409 naming the appointment and what is in the way, and nothing is written.
+        Without them, a time taken meanwhile makes the server plan again (in turns with other
+        plan-and-books at the location), so 409 means the course no longer fits."""
         require(can_manage_courses(current_actor()), "book courses")
         request = course_request(db.session, _request(data), now())
         items = proposed_items(data)
-        result = proposal_plan(request, items) if items else plan_new_course(db.session, request)
+        if not items:
+            course, _booked = plan_and_book(db.session, action("course.book"), request)
+            return _answer(course)
+        result = proposal_plan(request, items)
         with write_transaction(db.session):
             course, _booked = book_course(db.session, action("course.book"), request, result)
         return _answer(course)

@@ -1,6 +1,7 @@
 """Treatment courses: planning and booking a protocol for a patient, moving sessions with
 their pairs, and a course's life (cancel, pause, resume, extend). Shared by the API and the
-pages; every function takes the session and the action and never commits."""
+pages; every function takes the session and the action and never commits, except
+``plan_and_book``, whose retries are transactions of their own."""
 
 from .booking import (
     NewCourse,
@@ -8,6 +9,7 @@ from .booking import (
     book_course,
     book_plan,
     new_course,
+    plan_and_book,
     plan_new_course,
     proposal_plan,
 )
@@ -49,6 +51,7 @@ __all__ = [
     "move_session",
     "new_course",
     "pause_course",
+    "plan_and_book",
     "plan_new_course",
     "preview_move",
     "proposal_plan",

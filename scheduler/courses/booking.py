@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..audit import Action, record
 from ..booking import AppointmentRequest, book_appointment
 from ..booking.changes import AppointmentChange, publish
+from ..db import write_transaction
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..models import (
     Appointment,
@@ -160,9 +162,10 @@ def planning_earliest(session: Session, request: NewCourse) -> dt.datetime:
     return request.earliest
 
 
-def plan_new_course(session: Session, request: NewCourse) -> Plan:
+def plan_new_course(session: Session, request: NewCourse, *, release: bool = False) -> Plan:
     """A proposal for the whole course, after the patient's other dosing courses; writes
-    nothing."""
+    nothing. ``release``: the caller has only read so far and holds no lock, so the session's
+    transaction may end before the search (see ``Request.release``)."""
     earliest = planning_earliest(session, request)
     return run_planner(
         session,
@@ -172,6 +175,7 @@ def plan_new_course(session: Session, request: NewCourse) -> Plan:
             shape=course_shape(request),
             preferences=request.preferences,
             earliest=earliest,
+            release=release,
         ),
     )
 
@@ -270,6 +274,34 @@ def book_course(
     )
     booked = book_plan(session, action, course, plan, {})
     return course, booked
+
+
+#: Plans made and booked optimistically before the last, serialized, attempt.
+OPTIMISTIC_ATTEMPTS = 3
+
+
+def plan_and_book(
+    session: Session, action: Action, request: NewCourse
+) -> tuple[Course, list[Appointment]]:
+    """Plan and book in one call, committed. When a slot of the plan is taken meanwhile (a
+    busy intake morning: every front desk's plan picks the same earliest times), plan again
+    from what is booked now. The searches run outside any transaction; only the last attempt
+    plans inside one, holding the location's row lock, so that concurrent plan-and-books at
+    one location take turns and a 409 means the capacity is really gone."""
+    for _attempt in range(OPTIMISTIC_ATTEMPTS):
+        plan = plan_new_course(session, request, release=True)
+        try:
+            with write_transaction(session):
+                return book_course(session, action, request, plan)
+        except Conflict as error:
+            if error.rule != "overlap":
+                raise
+    with write_transaction(session):
+        session.scalars(
+            select(Location.id).where(Location.id == request.location_id).with_for_update()
+        ).first()
+        plan = plan_new_course(session, request)
+        return book_course(session, action, request, plan)
 
 
 def book_plan(

@@ -4,28 +4,36 @@ plan needs, widening it when the plan runs into its end."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from ..booking.dosing import dosing_interval
 from ..planning import (
+    Availability,
+    Context,
     Pin,
     Placement,
     Plan,
     Preferences,
     Problem,
     Shape,
+    feasibility,
     load_availability,
     needed_roles,
     plan_elements,
     to_epoch,
 )
+from ..planning.planner import impossible
 from ..planning.shape import min_separations, tails
 
 #: How far past the course's shortest length the planner looks for a start, growing when a
 #: plan runs into the end of the loaded window.
 SLACK_DAYS = (4, 30, 120, 400)
+
+DEFAULT_BUDGET = 1.0
 
 
 @dataclass
@@ -45,11 +53,26 @@ class Request:
     own_appointments: set[int] = field(default_factory=set)
     #: A time the plan must reach (a move's new time), so the window covers it.
     reach: dt.datetime | None = None
+    #: End the session's (read-only) transaction before searching: for callers that only
+    #: read, so that no transaction stays open during the search.
+    release: bool = False
+    #: Seconds the whole plan may take (default: the PLAN_BUDGET_SECONDS setting).
+    budget: float | None = None
+
+
+def plan_budget() -> float:
+    """The PLAN_BUDGET_SECONDS setting of the app at hand: how long one plan or move preview
+    may take (read per request, so that two apps in one process keep their own)."""
+    if has_app_context():
+        return float(current_app.config.get("PLAN_BUDGET_SECONDS", DEFAULT_BUDGET))
+    return DEFAULT_BUDGET
 
 
 def run_planner(session: Session, *, location_id: int, patient_id: int, request: Request) -> Plan:
-    """Load availability for the window the plan needs and plan; when a plan runs into the end
-    of the window, load a longer one and plan again."""
+    """Check the request can fit at all, then load availability for the window the plan needs
+    and plan; when a plan runs into the end of the window, load a longer one and plan again.
+    Everything shares one wall-clock budget."""
+    deadline = time.monotonic() + (request.budget if request.budget is not None else plan_budget())
     shape = request.shape
     separations = min_separations(shape)
     span = max(tails(shape, separations), default=0)
@@ -59,10 +82,9 @@ def run_planner(session: Session, *, location_id: int, patient_id: int, request:
     if start < request.earliest:
         start += dt.timedelta(minutes=1)
     anchor = max(start, request.reach or start)
-    plan: Plan | None = None
-    for number, slack in enumerate(SLACK_DAYS):
-        horizon = anchor + dt.timedelta(seconds=span, days=slack)
-        availability = load_availability(
+
+    def load(horizon: dt.datetime) -> Availability:
+        return load_availability(
             session,
             location_id=location_id,
             patient_id=patient_id,
@@ -72,8 +94,11 @@ def run_planner(session: Session, *, location_id: int, patient_id: int, request:
             roles=roles,
             exclude_appointments=request.own_appointments,
             dose_margin=dosing_interval() / 2,
+            release=request.release,
         )
-        problem = Problem(
+
+    def problem_for(horizon: dt.datetime, last: bool) -> Problem:
+        return Problem(
             shape=shape,
             earliest=to_epoch(start),
             horizon=to_epoch(horizon),
@@ -83,13 +108,29 @@ def run_planner(session: Session, *, location_id: int, patient_id: int, request:
             current=request.current,
             targets=request.targets,
             order=request.order,
-            stop_at_horizon=number < len(SLACK_DAYS) - 1,
+            stop_at_horizon=not last,
+            deadline=deadline,
         )
+
+    if not request.fixed and not request.pinned:
+        # Over the longest window the search could reach: a "no" here holds for all of them.
+        longest = anchor + dt.timedelta(seconds=span, days=SLACK_DAYS[-1])
+        problem = problem_for(longest, True)
+        availability = load(longest)
+        reason = feasibility.check(problem, Context(availability, problem.grid_minutes))
+        if reason is not None:
+            return impossible(shape, availability.tz.key, reason)
+    plan: Plan | None = None
+    for number, slack in enumerate(SLACK_DAYS):
+        horizon = anchor + dt.timedelta(seconds=span, days=slack)
+        availability = load(horizon)
+        problem = problem_for(horizon, number == len(SLACK_DAYS) - 1)
         plan = plan_elements(problem, availability, quality=request.quality)
         if plan.complete:
             return plan
+        out_of_time = time.monotonic() > deadline
         retry = plan.truncated or (plan.failure is not None and plan.failure.exhausted)
-        if not retry:
+        if not retry or out_of_time:
             break
     assert plan is not None
     return plan

@@ -373,7 +373,9 @@ def proposal_of(request: NewCourse, plan: Plan) -> Proposal:
 def propose(session: Session, data: CourseRequest, now: dt.datetime) -> Proposal:
     """A proposal for the whole course, after the patient's other dosing courses."""
     request = course_request(session, data, now)
-    return name_proposal(session, proposal_of(request, plan_new_course(session, request)))
+    return name_proposal(
+        session, proposal_of(request, plan_new_course(session, request, release=True))
+    )
 
 
 def swap_session(
@@ -395,7 +397,7 @@ def swap_session(
     element = shape.elements[index[key]]
     _check_choice(session, request, element, choice)
     if current is None:
-        base = plan_new_course(session, request)
+        base = plan_new_course(session, request, release=True)
         current = [
             ProposedAppointment(a.key, a.starts_at, a.room_id, tuple(a.staff))
             for a in base.appointments
@@ -430,6 +432,7 @@ def swap_session(
             targets={i: p.start for i, p in standing.items()},
             order="target",
             quality=False,
+            release=True,
         ),
     )
     proposal = proposal_of(request, plan)
@@ -475,7 +478,7 @@ def other_times(
     day, each saying which rule it would break (if any)."""
     request = course_request(session, data, now)
     if current is None:
-        plan = plan_new_course(session, request)
+        plan = plan_new_course(session, request, release=True)
         if plan.failure is not None:
             raise Conflict(
                 f"No complete plan: {plan.failure.message}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..protocols.definition import ProtocolDefinition
+from . import feasibility
 from .availability import Availability, load_availability, needed_roles
 from .checks import violations
 from .constraints import Placement
@@ -14,6 +15,7 @@ from .planner import (
     Plan,
     PlanFailure,
     PlannedAppointment,
+    impossible,
     new_course_problem,
     plan_elements,
     planned,
@@ -43,6 +45,9 @@ def plan_course(
     problem = new_course_problem(
         shape, preferences, earliest, from_epoch(availability.end), grid_minutes
     )
+    reason = feasibility.check(problem, Context(availability, grid_minutes))
+    if reason is not None:
+        return impossible(shape, availability.tz.key, reason)
     return plan_elements(problem, availability, quality=quality)
 
 
@@ -64,6 +69,7 @@ __all__ = [
     "Wanted",
     "build_shape",
     "from_epoch",
+    "impossible",
     "load_availability",
     "needed_roles",
     "new_course_problem",

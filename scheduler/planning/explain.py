@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from ..models import RoomKind, StaffPart
 from .constraints import Placement
 from .preferences import Preferences
+from .reasons import Reason, numbered
 from .search import BudgetExceeded, Context, Problem, Search
 from .timeline import DAY, describe_days, from_epoch
 
@@ -55,13 +56,14 @@ def diagnose(
     i: int,
     window: tuple[int, int] | None = None,
     contradiction: bool = False,
-) -> str:
+) -> Reason:
     """Why element ``i`` has no place; ``window`` is the range the search found it empty in."""
     search = Search(problem, context)
     search.load(placements, len(placements))
     element = search.elements[i]
     tz = context.tz
-    title = element.title
+    key = element.key
+    titles = [numbered(e) for e in search.elements]
     culprits: set[int] = set()
     lo, hi, filters = search.bounds(i, culprits)
     if window is not None:
@@ -71,45 +73,75 @@ def diagnose(
     pin = problem.pinned.get(i)
     if pin is not None:
         if pin.start < problem.earliest:
-            return f"{title}: the new time must be in the future"
+            return Reason("pin_past", key, "The new time must be in the future.")
         if not lo <= pin.start <= hi:
-            rules = "; ".join(c.describe(search.shape.titles) for c in element.constraints)
-            return f"{title}: the new time breaks the protocol ({rules})"
+            rules = "; ".join(c.describe(titles) for c in element.constraints)
+            return Reason("pin_breaks_rule", key, f"The new time breaks the protocol ({rules}).")
         lo = hi = pin.start
     if lo > hi:
-        rules = "; ".join(c.describe(search.shape.titles) for c in element.constraints)
+        rules = "; ".join(c.describe(titles) for c in element.constraints)
         if hi >= problem.horizon:
             when = describe_days(problem.horizon, problem.horizon, tz).removeprefix("on ")
-            return f"{title}: it would fall after the end of the planning window ({when})"
-        return f"{title}: the protocol's rules leave no time for it ({rules})"
+            return Reason(
+                "horizon",
+                key,
+                f"It would fall after the end of the planning window ({when}).",
+                "Choose a later start.",
+            )
+        return Reason(
+            "protocol_window", key, f"The protocol's rules leave no time for it ({rules})."
+        )
     rooms = search.room_lists[i]
+    where = context.location.name
     if not rooms:
         wanted = _or([ROOM_WORDS[k] for k in element.room_kinds])
-        return f"{title}: {context.location.name} has no {wanted} in service"
+        return Reason("no_room", key, f"{where} has no {wanted} in service.")
     kinds = {context.room_kind[r] for r in rooms}
     room_words = _or([ROOM_WORDS[k] for k in element.room_kinds if k in kinds])
     search.staff_orders[i] = {part: search._staff_order(i, part) for part in element.parts}
     for part in element.parts:
         if not search.staff_orders[i][part]:
-            where = context.location.name
-            return f"{title}: nobody who works at {where} can be its {PART_WORDS[part]}"
+            return Reason(
+                "no_staff", key, f"Nobody who works at {where} can be its {PART_WORDS[part]}."
+            )
     stop = min(hi, lo + DIAGNOSIS_DAYS * DAY)
     counts = _count(search, i, lo, stop, filters, pin is not None)
     days = describe_days(lo, stop, tz)
+    later = {"earliest_start": from_epoch(stop).date().isoformat()}
     if counts["open"] == 0:
-        return f"{title}: {context.location.name} is closed or not open long enough {days}"
+        return Reason("closed", key, f"{where} is closed or not open long enough {days}.")
     if counts["wanted"] == 0:
-        return f"{title}: no time within the patient's preferred days and hours {days}"
+        return Reason(
+            "preferences",
+            key,
+            f"No time within the patient's preferred days and hours {days}.",
+            "Allow more days or hours.",
+            {"weekdays": None, "earliest_time": None, "latest_time": None},
+        )
     if counts["patient"] == 0:
-        return f"{title}: the patient has other appointments at every possible time {days}"
+        return Reason(
+            "patient_busy",
+            key,
+            f"The patient has other appointments at every possible time {days}.",
+        )
     if counts["room"] == 0:
-        return f"{title}: no {room_words} free {days}"
+        return Reason(
+            "fully_booked", key, f"No {room_words} free {days}.", "Choose a later start.", later
+        )
     missing = [PART_WORDS[p] for p in element.parts if counts[p] == 0]
     if missing:
-        return f"{title}: no {_and(missing)} free {days}"
+        return Reason(
+            "fully_booked", key, f"No {_and(missing)} free {days}.", "Choose a later start.", later
+        )
     people = _and([PART_WORDS[p] for p in element.parts])
     article = "an" if people[0] in "aeiou" else "a"
-    return f"{title}: no {room_words} with {article} {people} free {days}"
+    return Reason(
+        "fully_booked",
+        key,
+        f"No {room_words} with {article} {people} free {days}.",
+        "Choose a later start.",
+        later,
+    )
 
 
 def _count(
@@ -204,7 +236,7 @@ def alternatives(
     search.room_orders[i] = search._room_order(i)
     hi = min(problem.horizon, lo + days * DAY)
     found: list[Alternative] = []
-    titles = search.shape.titles
+    titles = [numbered(e) for e in search.elements]
     cal = context.calendar
     date = cal.date_of(lo)
     try:

@@ -105,6 +105,13 @@ class Calendar:
         self._days: dict[dt.date, Day] = {}
         self._work_days: dict[tuple[int, dt.date], list[Interval]] = {}
 
+    def opening_hours(self, weekday: int) -> list[tuple[dt.time, dt.time]]:
+        return self._opening.get(weekday, [])
+
+    def working_hours(self, staff_id: int, weekday: int) -> list[tuple[dt.time, dt.time]]:
+        """When ``staff_id`` works at this location on ``weekday`` (local times)."""
+        return self._working.get((staff_id, weekday), [])
+
     def date_of(self, epoch: int) -> dt.date:
         return dt.datetime.fromtimestamp(epoch, self.tz).date()
 

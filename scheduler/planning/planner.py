@@ -16,14 +16,16 @@ Everything is ordered by ids and times, so the same inputs give the same plan.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from ..models import AppointmentKind, StaffPart
 from .availability import Availability
 from .constraints import Placement
-from .explain import Alternative, alternatives, diagnose
+from .explain import DIAGNOSIS_DAYS, Alternative, alternatives, diagnose
 from .preferences import Preferences
+from .reasons import Reason, numbered
 from .search import Context, Problem, Search, SearchResult
 from .shape import Element, Shape
 from .timeline import DAY, from_epoch, local_date, midnight
@@ -35,6 +37,8 @@ ANCHOR_TRIES = 3
 QUALITY_BUDGET = 6_000
 #: For the partial plan shown when no plan exists: how far choosing in order gets.
 GREEDY_BUDGET = 3_000
+#: Seconds a failure's explanation (partial plan, other times) may take past the deadline.
+EXPLAIN_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ class PlanFailure:
     #: The element the alternatives are for: the failing one, or, when the failure was found
     #: before anything was placed, the one a plan made in order stops at.
     alternatives_for: str = ""
+    #: Why, as data: the first is the main cause.
+    reasons: tuple[Reason, ...] = ()
 
 
 @dataclass
@@ -79,10 +85,21 @@ class Plan:
     placements: list[Placement | None] = field(default_factory=list)
     checks: int = 0
     truncated: bool = False
+    #: What the plan could not honour though it is complete (a preferred therapist, a closure
+    #: that pushed the start), as reasons.
+    notices: list[Reason] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         return self.failure is None
+
+    @property
+    def status(self) -> str:
+        """ "complete"; "impossible" (proved: the rest cannot fit, whatever is booked or as it
+        is booked now); "timed_out" (neither a plan nor a proof within the budget)."""
+        if self.failure is None:
+            return "complete"
+        return "impossible" if self.failure.exhausted else "timed_out"
 
     @property
     def completes_at(self) -> dt.datetime | None:
@@ -105,7 +122,7 @@ def solve(problem: Problem, context: Context, *, quality: bool = True) -> Search
     # Choosing each session as early as possible gives the earliest completion when rules only
     # say "so long after", but a session can push another's pair later (the patient cannot be
     # in two places): ask for a day earlier until no plan finishes by then.
-    while True:
+    while not _late(problem):
         sooner = replace(problem, end_bound=midnight(last_day, tz), budget=QUALITY_BUDGET)
         attempt = Search(sooner, context).run()
         checks += attempt.checks
@@ -120,6 +137,8 @@ def solve(problem: Problem, context: Context, *, quality: bool = True) -> Search
     pair_keys = sorted({e.step_key for e in problem.shape.elements if e.is_pairing})
     if pair_keys:
         for therapist in _therapists(problem, context, first)[:THERAPIST_TRIES]:
+            if _late(problem):
+                break
             only = dict(problem.only_staff)
             only.update({(key, StaffPart.THERAPIST): therapist for key in pair_keys})
             attempt = Search(replace(steady, only_staff=only), context).run()
@@ -127,7 +146,7 @@ def solve(problem: Problem, context: Context, *, quality: bool = True) -> Search
             if attempt.complete:
                 found.append(attempt)
                 break
-    if len(found) == 1 or not pair_keys:
+    if (len(found) == 1 or not pair_keys) and not _late(problem):
         attempt = Search(steady, context).run()
         checks += attempt.checks
         if attempt.complete:
@@ -140,7 +159,7 @@ def solve(problem: Problem, context: Context, *, quality: bool = True) -> Search
         only = _only_staff(problem, best)
         tried = {None}
         for minute in _minutes(problem, context, [best, first], main)[:ANCHOR_TRIES]:
-            if minute in tried:
+            if minute in tried or _late(problem):
                 continue
             tried.add(minute)
             anchors = {**problem.anchors, main: minute}
@@ -151,6 +170,10 @@ def solve(problem: Problem, context: Context, *, quality: bool = True) -> Search
         best = min(found, key=lambda r: score(problem, context, r))
     best.checks = checks
     return best
+
+
+def _late(problem: Problem) -> bool:
+    return problem.deadline is not None and time.monotonic() > problem.deadline
 
 
 def _main_step(problem: Problem) -> str | None:
@@ -243,38 +266,86 @@ def to_plan(problem: Problem, context: Context, result: SearchResult) -> Plan:
     i = result.failed
     element = problem.shape.elements[i]
     placements = result.placements
-    reason = diagnose(problem, context, placements, i, result.window, result.contradiction)
+    explaining = replace(problem, deadline=_explaining(problem.deadline))
+    reasons = [diagnose(explaining, context, placements, i, result.window, result.contradiction)]
     if result.gap is not None and result.gap[2] - result.gap[1] >= DAY:
         k, start, end = result.gap
-        reason += "; " + diagnose(problem, context, placements, k, (start, end - 1))
-    target, message = i, reason
+        reasons.append(diagnose(explaining, context, placements, k, (start, end - 1)))
+    target = i
+    quick = replace(explaining, propagate=False, budget=GREEDY_BUDGET, order="earliest")
     if any(placements[r] is None for c in element.constraints for r in c.refs):
         # Found by reasoning over the whole course before this element's own references were
-        # placed: show how far a plan made in order gets, say where it stops, and offer the
-        # alternatives there; the reasoning follows as the cause.
-        greedy = Search(
-            replace(problem, propagate=False, budget=GREEDY_BUDGET, order="earliest"), context
-        ).run()
+        # placed: show how far a plan made in order gets and offer the alternatives where it
+        # stops. The reasoning stays the cause unless it speaks of days far past the request.
+        greedy = Search(quick, context).run()
         if not greedy.complete and greedy.failed is not None:
             placements, target = greedy.placements, greedy.failed
-            first = diagnose(problem, context, placements, target, greedy.window)
-            same = first.partition(": ")[2] == reason.partition(": ")[2]
-            message = first if same else f"{first} (overall: {reason})"
+            stops = diagnose(explaining, context, placements, target, greedy.window)
+            far = problem.earliest + DIAGNOSIS_DAYS * DAY
+            same = stops.cause == reasons[0].cause
+            if same or result.window is None or result.window[0] > far:
+                reasons = [stops]
     if not result.exhausted:
-        message += f" (the search stopped after {result.checks} candidate times)"
+        reasons = [_not_found(problem, result), *reasons]
     failing = problem.shape.elements[target]
-    options = tuple(alternatives(problem, context, placements, target))
-    quick = replace(problem, propagate=False, budget=GREEDY_BUDGET, order="earliest")
+    options = tuple(alternatives(explaining, context, placements, target))
     placements = Search(quick, context).fill(placements)
     failure = PlanFailure(
         key=failing.key,
         title=failing.title,
-        message=message,
+        message=" ".join(_sentence(problem, r) for r in reasons),
         alternatives=options,
         exhausted=result.exhausted,
         alternatives_for=failing.key,
+        reasons=tuple(reasons),
     )
     return _plan(problem, context, result, placements, failure)
+
+
+def _explaining(deadline: float | None) -> float | None:
+    """Explaining a failure gets a little time of its own after the search's budget."""
+    if deadline is None:
+        return None
+    return max(deadline, time.monotonic()) + EXPLAIN_SECONDS
+
+
+def _sentence(problem: Problem, reason: Reason) -> str:
+    if not reason.step:
+        return reason.cause
+    element = next(e for e in problem.shape.elements if e.key == reason.step)
+    return f"{numbered(element)}: {reason.cause}"
+
+
+def _not_found(problem: Problem, result: SearchResult) -> Reason:
+    """What an unproven failure can honestly say: how far planning got in the time it had."""
+    placed = sum(
+        1 for k, p in enumerate(result.placements) if p is not None and k not in problem.fixed
+    )
+    total = len(problem.shape.elements) - len(problem.fixed)
+    return Reason(
+        "not_found_in_time",
+        "",
+        f"No plan was found in the time allowed; {placed} of {total} sessions could be placed "
+        "before it ran out.",
+        "Drop a preference or choose a later start.",
+    )
+
+
+def impossible(shape: Shape, timezone: str, reason: Reason) -> Plan:
+    """A plan with nothing placed, for a request that cannot fit whatever is booked."""
+    element = next((e for e in shape.elements if e.key == reason.step), shape.elements[0])
+    # The feasibility check's sentences name their sessions themselves.
+    message = " ".join(filter(None, [reason.cause, reason.fix]))
+    failure = PlanFailure(
+        key=element.key,
+        title=element.title,
+        message=message,
+        alternatives=(),
+        exhausted=True,
+        alternatives_for=element.key,
+        reasons=(reason,),
+    )
+    return Plan(shape, timezone, [], failure, [None] * len(shape))
 
 
 def _plan(

@@ -14,6 +14,7 @@ exists on the grid.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ class Problem:
     #: can load a longer window; off when the horizon is a real limit.
     stop_at_horizon: bool = False
     budget: int = 20_000
+    #: ``time.monotonic()`` after which the search gives up (the request's wall-clock budget).
+    deadline: float | None = None
 
 
 @dataclass
@@ -98,9 +101,15 @@ class SearchResult:
     contradiction: bool = False
     #: For a contradiction: where an element could not stand at all (element, from, to).
     gap: tuple[int, int, int] | None = None
+    #: The search stopped at its wall-clock deadline (not at its candidate budget).
+    timed_out: bool = False
 
 
 class BudgetExceeded(Exception):
+    pass
+
+
+class DeadlineReached(BudgetExceeded):
     pass
 
 
@@ -712,6 +721,9 @@ class Search:
         self.checks += 1
         if self.checks > self.problem.budget:
             raise BudgetExceeded
+        deadline = self.problem.deadline
+        if deadline is not None and not self.checks & 31 and time.monotonic() > deadline:
+            raise DeadlineReached
         element = self.elements[i]
         culprits = self.conflicts[i]
         ctx = self.ctx
@@ -850,6 +862,10 @@ class Search:
                     self.conflicts[k] = set()
                 self.conflicts[h].update(culprits - {h})
                 i = h
+        except DeadlineReached:
+            failure = self._failure(best, best_depth, False)
+            failure.timed_out = True
+            return failure
         except BudgetExceeded:
             return self._failure(best, best_depth, False)
         except HorizonReached:

@@ -202,6 +202,6 @@ def test_plan_failure_is_described(api, course_clinic):
     response = api.post("/api/courses/plan", WHO, json=body)
     assert response.status_code == 200
     assert response.json["complete"] is False
-    assert "preferred days" in response.json["failure"]["message"]
+    assert "is closed on Saturdays and Sundays" in response.json["failure"]["message"]
     booked = api.post("/api/courses", WHO, json=body)
     assert booked.status_code == 409 and booked.json["rule"] == "no_plan"

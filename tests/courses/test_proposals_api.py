@@ -133,7 +133,7 @@ def test_a_time_the_session_cannot_take_is_422_naming_starts_at(api, course_clin
         ),
     )
     assert response.status_code == 422, response.json
-    assert "dosing 2 of 6" in response.json["errors"]["json"]["starts_at"][0]
+    assert "Infusion 2 of 6" in response.json["errors"]["json"]["starts_at"][0]
     past = api.post(
         "/api/courses/plan/swap",
         WHO,

@@ -30,8 +30,8 @@ def test_names_the_step_and_why(clinic):
     p = plan(clinic, days=23)  # the planning window ends before a series after the gap fits
     assert not p.complete and p.failure is not None
     assert p.failure.message == (
-        "dosing 4 of 6: no infusion chair with a clinician free between Wed 11 Mar and "
-        "Mon 16 Mar 2026"
+        "Infusion 4 of 6: No infusion chair with a clinician free between Wed 11 Mar and "
+        "Mon 16 Mar 2026."
     )
     assert p.failure.key == "dosing-4" and p.failure.exhausted
 
@@ -54,7 +54,7 @@ def test_offers_alternatives_saying_what_they_break(clinic):
     assert len(options) == 3
     first = options[0]
     assert first.starts_at.astimezone(clinic.tz).date() == dt.date(2026, 3, 18)
-    assert first.breaks == ("not 48 h to 7 days after dosing 3 of 6",)
+    assert first.breaks == ("not 48 h to 7 days after Infusion 3 of 6",)
     assert len({o.starts_at.date() for o in options}) == 3
 
 
@@ -82,4 +82,6 @@ def test_no_room_of_the_kind(clinic: ClinicBuilder):
 def test_preferences_as_the_reason(clinic):
     p = plan(clinic, prefs=Preferences(weekdays=frozenset({5, 6})))
     assert p.failure is not None
-    assert "no time within the patient's preferred days and hours" in p.failure.message
+    assert p.failure.message.startswith("Midtown is closed on Saturdays and Sundays.")
+    assert p.status == "impossible" and p.failure.reasons[0].code == "closed_days"
+    assert p.failure.reasons[0].change == {"weekdays": None}

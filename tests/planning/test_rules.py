@@ -209,8 +209,18 @@ def test_days_that_cannot_hold_the_series_fail_with_a_reason(clinic):
     # on Fri-Sun, and infusions on Tuesdays alone cannot fit six in 21 days.
     prefs = Preferences(weekdays=frozenset({1, 3}))
     p = plan(clinic, prefs=prefs, days=90)
-    assert not p.complete and p.failure is not None
-    assert p.failure.message.startswith(p.failure.title + ": ")
+    assert p.status == "impossible" and p.failure is not None
+    assert p.failure.message == (
+        "Infusion 6 of 6 must be all within 21 days of Infusion 1 of 6; with Tuesdays and "
+        "Thursdays only there is no such day. Allow Friday."
+    )
+    reason = p.failure.reasons[0]
+    assert (reason.code, reason.step, reason.change) == (
+        "protocol_days",
+        "dosing-6",
+        {"weekdays": [1, 3, 4]},
+    )
+    assert plan(clinic, prefs=Preferences(weekdays=frozenset({1, 3, 4})), days=90).complete
 
 
 def test_telehealth_not_wanted(clinic):
@@ -221,7 +231,7 @@ def test_telehealth_not_wanted(clinic):
     assert {a.room_id for a in p.appointments if a.step_key == "integration"} == {video.id}
     refused = plan(clinic, prefs=Preferences(telehealth_ok=False))
     assert not refused.complete
-    assert refused.failure is not None and "no therapy room free" in refused.failure.message
+    assert refused.failure is not None and "No therapy room free" in refused.failure.message
 
 
 def test_preferred_clinician_and_therapist(clinic):
