@@ -28,6 +28,7 @@ from ..planning import (
 )
 from ..planning.planner import impossible
 from ..planning.shape import min_separations, tails
+from .notices import plan_notices
 
 #: How far past the course's shortest length the planner looks for a start, growing when a
 #: plan runs into the end of the loaded window.
@@ -127,6 +128,14 @@ def run_planner(session: Session, *, location_id: int, patient_id: int, request:
         problem = problem_for(horizon, number == len(SLACK_DAYS) - 1)
         plan = plan_elements(problem, availability, quality=request.quality)
         if plan.complete:
+            if not request.fixed:
+                plan.notices = plan_notices(
+                    session,
+                    location_id=location_id,
+                    preferences=request.preferences,
+                    earliest=request.earliest,
+                    plan=plan,
+                )
             return plan
         out_of_time = time.monotonic() > deadline
         retry = plan.truncated or (plan.failure is not None and plan.failure.exhausted)

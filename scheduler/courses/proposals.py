@@ -34,6 +34,7 @@ from ..planning import (
     to_epoch,
 )
 from ..planning.explain import alternatives
+from ..planning.reasons import Reason
 from .booking import (
     NewCourse,
     ProposedAppointment,
@@ -208,6 +209,7 @@ class Failure:
     exhausted: bool
     alternatives_for: str
     alternatives: list[Slot]
+    reasons: tuple[Reason, ...] = ()
 
 
 @dataclass
@@ -220,10 +222,18 @@ class Proposal:
     #: The session whose other times are shown: the failing one, or the one asked about.
     alternatives_for: str | None = None
     names: Names | None = None
+    notices: list[Reason] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         return self.failure is None
+
+    @property
+    def status(self) -> str:
+        """As ``Plan.status``: complete, impossible or timed_out."""
+        if self.failure is None:
+            return "complete"
+        return "impossible" if self.failure.exhausted else "timed_out"
 
     @property
     def completes_at(self) -> dt.datetime | None:
@@ -352,7 +362,7 @@ def proposal_of(request: NewCourse, plan: Plan) -> Proposal:
     ]
     found = plan.failure
     if found is None:
-        return Proposal(request, sessions)
+        return Proposal(request, sessions, notices=list(plan.notices))
     failure = Failure(
         key=found.key,
         title=found.title,
@@ -360,11 +370,18 @@ def proposal_of(request: NewCourse, plan: Plan) -> Proposal:
         exhausted=found.exhausted,
         alternatives_for=found.alternatives_for,
         alternatives=[Slot.offered(o) for o in found.alternatives],
+        reasons=found.reasons,
     )
     for s in sessions:
         if s.key == found.alternatives_for:
             s.alternatives = failure.alternatives
-    return Proposal(request, sessions, failure, alternatives_for=found.alternatives_for)
+    return Proposal(
+        request,
+        sessions,
+        failure,
+        alternatives_for=found.alternatives_for,
+        notices=list(plan.notices),
+    )
 
 
 # -- the three questions ---------------------------------------------------------------------

@@ -172,7 +172,7 @@ def week_of(element: Element, context: Context, prefs: Preferences, grid: int) -
         if after:
             first = -(-after[0][0] // grid) * grid
             earliest_end[weekday] = first + m
-        latest_start[weekday] = max(e for _, e in ranges)
+        latest_start[weekday] = max(e - e % grid for _, e in ranges)
         ranges = _intersect(ranges, [(pref_lo, pref_hi - m)])
         ranges = [(-(-s // grid) * grid, e - e % grid) for s, e in ranges]
         ranges = [(s, e) for s, e in ranges if s <= e]
@@ -255,7 +255,7 @@ def _alone(element: Element, context: Context, prefs: Preferences, week: Week) -
             f"A {length(element.minutes)} {what} can't start at {clock(prefs.earliest_time)} "
             f"or later; the latest start is {clock(latest)}.",
             f"Allow a start at {clock(latest)}.",
-            {"earliest_time": clock(latest - latest % 15)},
+            {"earliest_time": clock(latest)},
         )
     return Reason(
         "time_range",

@@ -57,6 +57,7 @@ from .forms.courses import (
 )
 from .forms.fields import choices, show_domain_errors
 from .patient_page import CourseSummary
+from .plan_fixes import adjusted, fixes
 from .query_params import MAX_ID
 
 bp = Blueprint("course", __name__)
@@ -231,12 +232,14 @@ def proposal_page(
 ) -> tuple[str, int]:
     protocol = db.session.get(Protocol, request_data["protocol_id"])
     location = db.session.get(Location, request_data["location_id"])
+    locations = db.session.scalars(select(Location).order_by(Location.name)).all()
     return render_template(
         "courses/proposal.html",
         patient=patient,
         protocol=protocol,
         location=location,
         proposal=proposal,
+        fixes=fixes(proposal, request_data, locations),
         proposal_json=proposal_json(proposal),
         slot_json=slot_json,
         request_json=json.dumps(request_data, sort_keys=True),
@@ -278,6 +281,28 @@ def posted_request() -> dict[str, object]:
     if not isinstance(data, dict) or not {"protocol_id", "location_id", "earliest"} <= set(data):
         raise ValidationFailed({"request": "the proposal was incomplete; plan again"})
     return data
+
+
+@bp.post("/patients/<int:patient_id>/courses/adjust")
+@allowed(permissions.can_book, "start courses")
+def adjust(patient_id: int) -> tuple[str, int] | Response:
+    """Plan again with one of the proposal page's fixes applied (a preference dropped, a
+    later start, another location)."""
+    patient = patient_for_booking(patient_id)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("course.new", patient_id=patient.id))
+    try:
+        change = json.loads(flask_request.form.get("change", ""))
+        if not isinstance(change, dict):
+            raise ValueError("not an object")
+        request_data = adjusted(posted_request(), change)
+    except ValueError:
+        raise ValidationFailed({"change": "not a change this page offered; plan again"}) from None
+    try:
+        proposal = propose(db.session, course_request_of(patient.id, request_data), now())
+    except Conflict as error:
+        return refused(patient, course_form(patient), error)
+    return proposal_page(patient, request_data, proposal)
 
 
 @bp.post("/patients/<int:patient_id>/courses/swap")

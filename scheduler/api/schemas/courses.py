@@ -301,16 +301,53 @@ class AlternativeSchema(PlacedSchema):
     breaks = fields.List(fields.String(), metadata={"description": "Rules this time would break"})
 
 
+class PlanReasonSchema(Schema):
+    """Why a plan failed or what it could not honour, as data."""
+
+    code = fields.String(
+        metadata={
+            "description": "closed_days, hours_too_short, latest_time, earliest_time, "
+            "time_range, no_room, no_staff, no_staff_on_days, protocol_days, protocol_window, "
+            "horizon, preferences, patient_busy, closed, fully_booked, not_found_in_time, "
+            "pin_past, pin_breaks_rule (failures); preferred_staff_elsewhere, "
+            "preferred_staff_busy, closure (notices)",
+            "example": "latest_time",
+        }
+    )
+    step = fields.String(
+        metadata={"description": "The appointment key it concerns; empty: the whole course"}
+    )
+    cause = fields.String(
+        metadata={"example": "A 100-minute infusion can't end by 09:00; the earliest end is 09:40."}
+    )
+    fix = fields.String(
+        allow_none=True, metadata={"example": "Allow appointments to end at 09:40 or later."}
+    )
+    change = fields.Dict(
+        metadata={
+            "description": "The fix as changes to the request: preference fields (weekdays, "
+            "earliest_time, latest_time, therapist_id, clinician_id; null drops one) or "
+            "earliest_start",
+            "example": {"latest_time": "09:40"},
+        }
+    )
+
+
 class FailureSchema(Schema):
     key = fields.String()
     title = fields.String()
     message = fields.String(
         metadata={
-            "example": "dosing 4 of 6: no infusion chair with a clinician free between "
-            "Tue 10 Mar and Thu 12 Mar 2026"
+            "example": "Infusion 4 of 6: No infusion chair with a clinician free between "
+            "Tue 10 Mar and Thu 12 Mar 2026."
         }
     )
-    exhausted = fields.Boolean(metadata={"description": "false: the search stopped at its limit"})
+    exhausted = fields.Boolean(
+        metadata={"description": "true: proved that no plan exists; false: time ran out"}
+    )
+    reasons = fields.List(
+        fields.Nested(PlanReasonSchema), metadata={"description": "Main one first"}
+    )
     alternatives_for = fields.String()
     alternatives = fields.List(fields.Nested(AlternativeSchema))
 
@@ -327,6 +364,16 @@ class ProposalSchema(Schema):
     """A ``Proposal``."""
 
     complete = fields.Boolean()
+    status = fields.String(
+        metadata={
+            "description": "complete; impossible (proved: the course cannot fit as asked); "
+            "timed_out (neither a plan nor a proof within the planning budget)"
+        }
+    )
+    notices = fields.List(
+        fields.Nested(PlanReasonSchema),
+        metadata={"description": "What a complete plan could not honour (a preferred therapist)"},
+    )
     patient_id = fields.Integer()
     location_id = fields.Integer()
     timezone = fields.String()
