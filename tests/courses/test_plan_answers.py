@@ -110,3 +110,22 @@ def test_an_unknown_change_is_refused(client, course_clinic):
         data={"request": json.dumps(request_data), "change": json.dumps({"patient_id": 1})},
     )
     assert page.status_code == 422
+
+
+def test_no_transaction_is_open_while_the_planner_searches(api, course_clinic, monkeypatch):
+    from scheduler.db import db
+    from scheduler.planning import planner
+
+    open_during_search: list[bool] = []
+    solve = planner.solve
+
+    def watched(problem, context, *, quality=True):  # type: ignore[no-untyped-def]
+        open_during_search.append(db.session().in_transaction())
+        result = solve(problem, context, quality=quality)
+        open_during_search.append(db.session().in_transaction())
+        return result
+
+    monkeypatch.setattr(planner, "solve", watched)
+    proposal = api.post("/api/courses/plan", WHO, json=_body(course_clinic)).json
+    assert proposal["status"] == "complete"
+    assert open_during_search and not any(open_during_search)
