@@ -11,6 +11,7 @@ from typing import Any
 
 from ..courses.proposals import Proposal
 from ..models import Location
+from ..planning.reasons import WEEKDAYS
 
 #: A later start offered when nothing fits: this many weeks after the one asked for.
 LATER_WEEKS = 4
@@ -30,8 +31,12 @@ def fixes(
 ) -> list[Fix]:
     if proposal.failure is None:
         return []
-    found = [Fix(r.fix, r.change) for r in proposal.failure.reasons if r.fix and r.change]
     prefs = request_data.get("preferences") or {}
+    found = [
+        Fix(_label(r.change, prefs) or r.fix, r.change)
+        for r in proposal.failure.reasons
+        if r.fix and r.change
+    ]
     chosen = {k: v for k, v in prefs.items() if k in PREFERENCE_FIELDS and v not in (None, [])}
     if chosen:
         found.append(Fix("Plan without the patient's preferences", dict.fromkeys(chosen)))
@@ -45,6 +50,25 @@ def fixes(
     for fix in found:
         unique.setdefault(repr(sorted(fix.change.items())), fix)
     return list(unique.values())
+
+
+def _label(change: Mapping[str, Any], prefs: Mapping[str, Any]) -> str | None:
+    """A button's words for a change: short, saying what changes."""
+    if set(change) == {"weekdays"}:
+        wanted = change["weekdays"]
+        if wanted is None:
+            return "Allow any day"
+        added = sorted(set(wanted) - set(prefs.get("weekdays") or []))
+        return "Also allow " + " and ".join(WEEKDAYS[d] for d in added) if added else None
+    if set(change) == {"latest_time"} and change["latest_time"]:
+        return f"Finish by {change['latest_time']}"
+    if set(change) == {"earliest_time"} and change["earliest_time"]:
+        return f"Start from {change['earliest_time']}"
+    if set(change) == {"earliest_time", "latest_time"}:
+        return "Any time of day"
+    if set(change) <= {"therapist_id", "clinician_id"}:
+        return "Any staff member"
+    return None
 
 
 def adjusted(request_data: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
