@@ -24,8 +24,14 @@ Monday (the issue's case: 1 booked, 15 x 409). Anchor: the same 16 one at a time
 demo database (fit: how many book before the first 409). Same target.
 
 Printed per case: booked, fit, booked/fit, the 409s by rule (with the first message), other
-statuses, the wall time of the whole burst and the slowest answer, and the courses and
-appointments the database holds afterwards.
+statuses (and the errors the server logged for its 503s), the wall time of the whole burst and
+the slowest answer, and the courses and appointments the database holds afterwards.
+
+Measured on 2 December 2026 (2 shared CPUs, about 2 minutes for everything), before any change
+to booking under contention: the limited clinic fits C = 9 courses on both databases; bursts of
+16 booked 2-4 of the 9 on PostgreSQL and 7 on SQLite, the rest 409 ``overlap`` (and now and
+then a 503 from a DeadlockDetected); the demo clinic booked 3-6 of 16 on PostgreSQL (409
+``overlap``, 1-6 x 503 DeadlockDetected) and 6-7 on SQLite. Every case MISS.
 
     .venv/bin/python bench/intake.py [--databases postgresql,sqlite] [--cases limited,demo]
         [--clients 16] [--workers 2] [--threads 4] [--chairs 1] [--open-days 28]
@@ -564,12 +570,19 @@ def run_case(kind: str, case: str, args: argparse.Namespace, tmp: str, port: int
 
     # Burst: every client at once, on a fresh database with the same set-up.
     database, setup = prepare("burst")
+    logged = log.stat().st_size if log.exists() else 0
     try:
         with server(database.url, port, args, log):
             burst, wall = all_at_once(port, setup, args.clients)
         courses, appointments = holdings(database.url)
     finally:
         database.drop()
+    # What the server logged about its 503s ("database busy: <the driver's error>").
+    busy = Counter(
+        line.split("database busy:", 1)[1].strip()
+        for line in log.read_bytes()[logged:].decode(errors="replace").splitlines()
+        if "database busy:" in line
+    )
     booked = sum(a.status == 201 for a in burst)
     conflicts, others, first = describe(burst)
     result = Result(
@@ -595,6 +608,9 @@ def run_case(kind: str, case: str, args: argparse.Namespace, tmp: str, port: int
     )
     for key, message in first.items():
         print(f"  {'':<10} {'':<8}   first {key}: {message[:100]}")
+    if busy:
+        logged_text = ", ".join(f"{n} x {error}" for error, n in busy.items())
+        print(f"  {'':<10} {'':<8}   server log, database busy: {logged_text}")
     return result
 
 
