@@ -41,8 +41,27 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
 
+# Every bench script in turn, whatever the previous ones answered; a summary line per script
+# (exit status 0: every target met), and a non-zero exit at the end if any script failed.
+# BENCHES picks some: make bench BENCHES="bench/plan.py bench/intake.py". BENCH_PORT,
+# BENCH_POSTGRES_URL and BENCH_DATABASE reach them from the environment (see each docstring).
+BENCHES ?= $(wildcard bench/*.py)
+
 bench: $(STAMP)
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	@failed=0; results=""; \
+	for script in $(BENCHES); do \
+		echo "=== $$script"; started=$$(date +%s); \
+		$(BIN)/python $$script; code=$$?; \
+		results="$$results $$script:$$code:$$(( $$(date +%s) - started ))"; \
+		[ $$code -eq 0 ] || failed=1; \
+	done; \
+	echo; echo "bench summary (exit status per script; 0: every target met):"; \
+	for result in $$results; do \
+		script=$${result%%:*}; rest=$${result#*:}; code=$${rest%%:*}; \
+		if [ $$code -eq 0 ]; then verdict=ok; else verdict=FAILED; fi; \
+		printf '  %-22s exit %-3s %-6s %6ss\n' "$$script" "$$code" "$$verdict" "$${rest#*:}"; \
+	done; \
+	exit $$failed
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -9,8 +9,14 @@ that every worker serves the new body after a change.
 
     .venv/bin/python bench/feeds.py [--workers 2] [--threads 2] [--duration 6]
 
-Needs wrk (``apt-get install -y wrk``). PostgreSQL: ``SCHEDULER_BENCH_POSTGRES_URL`` (default
-the local server, user postgres); a throw-away database is created and dropped.
+Needs wrk (``apt-get install -y wrk``). A throw-away PostgreSQL database is created and dropped.
+
+Environment:
+  BENCH_PORT           port gunicorn binds on 127.0.0.1 (default: a free port).
+  BENCH_POSTGRES_URL   PostgreSQL server, as an SQLAlchemy URL (also read:
+                       SCHEDULER_BENCH_POSTGRES_URL; default the local server, user postgres).
+  BENCH_DATABASE       name of the throw-away database (default ``bench_feeds_<random>``; one
+                       left over under a ``bench_`` name is dropped first).
 """
 
 from __future__ import annotations
@@ -42,8 +48,12 @@ from scheduler.audit import Action  # noqa: E402
 from scheduler.db import Base, db, utcnow, write_transaction  # noqa: E402
 
 ADMIN_URL = os.environ.get(
-    "SCHEDULER_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    "BENCH_POSTGRES_URL",
+    os.environ.get(
+        "SCHEDULER_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    ),
 )
+DATABASE = os.environ.get("BENCH_DATABASE") or f"bench_feeds_{uuid.uuid4().hex[:8]}"
 BIG, SMALL = 1000, 40
 TARGET_SHARE = 0.70
 TARGET_LATENCY_MS = 50.0
@@ -88,8 +98,12 @@ def bench_app() -> Any:
 
 def create_database() -> tuple[str, str]:
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"bench_feeds_{uuid.uuid4().hex[:8]}"
+    name = DATABASE
     with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists and not name.startswith("bench_"):
+            raise SystemExit(f"database {name} exists; BENCH_DATABASE only reuses bench_ names")
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
@@ -221,6 +235,8 @@ def prebuilt_bodies(app: Any, tokens: dict[str, str]) -> dict[str, tuple[bytes, 
 
 
 def free_port() -> int:
+    if os.environ.get("BENCH_PORT"):
+        return int(os.environ["BENCH_PORT"])
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -379,7 +395,9 @@ def main() -> int:
         port = free_port()
         server = subprocess.Popen(
             [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                sys.executable,
+                "-m",
+                "gunicorn",
                 "--chdir",
                 str(ROOT),
                 "--bind",

@@ -7,8 +7,15 @@ killed with SIGKILL every few seconds and restarted. Prints messages per second,
 
     .venv/bin/python bench/reminders.py [--count 10000] [--kill-every 3]
 
-PostgreSQL: ``SCHEDULER_BENCH_POSTGRES_URL`` (default the local server, user postgres); a
-throw-away database is created and dropped.
+A throw-away PostgreSQL database is created and dropped.
+
+Environment:
+  BENCH_PORT           port of the local SMTP server the workers send to, on 127.0.0.1 (default:
+                       a free port); each scenario starts its own, one after another.
+  BENCH_POSTGRES_URL   PostgreSQL server, as an SQLAlchemy URL (also read:
+                       SCHEDULER_BENCH_POSTGRES_URL; default the local server, user postgres).
+  BENCH_DATABASE       name of the throw-away database (default ``bench_reminders_<random>``; one
+                       left over under a ``bench_`` name is dropped first).
 """
 
 from __future__ import annotations
@@ -49,8 +56,12 @@ from scheduler.models import (  # noqa: E402
 )
 
 ADMIN_URL = os.environ.get(
-    "SCHEDULER_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    "BENCH_POSTGRES_URL",
+    os.environ.get(
+        "SCHEDULER_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    ),
 )
+DATABASE = os.environ.get("BENCH_DATABASE") or f"bench_reminders_{uuid.uuid4().hex[:8]}"
 DOMAIN = "bench.example.org"
 
 SMTP_SERVER = textwrap.dedent(
@@ -79,6 +90,8 @@ SMTP_SERVER = textwrap.dedent(
 
 
 def free_port() -> int:
+    if os.environ.get("BENCH_PORT"):
+        return int(os.environ["BENCH_PORT"])
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -86,8 +99,12 @@ def free_port() -> int:
 
 def create_database() -> tuple[str, Engine, str]:
     admin = create_engine(make_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    name = f"bench_reminders_{uuid.uuid4().hex[:8]}"
+    name = DATABASE
     with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists and not name.startswith("bench_"):
+            raise SystemExit(f"database {name} exists; BENCH_DATABASE only reuses bench_ names")
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     engine = create_engine(url)
