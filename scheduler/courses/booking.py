@@ -238,6 +238,7 @@ def book_course(
             rule="no_plan",
             details={"failing": plan.failure.key},
         )
+    lock_location(session, request.location_id)
     lock_patient(session, request.patient_id)
     if not has_override(None, request.overrides):
         doses = [
@@ -297,11 +298,16 @@ def plan_and_book(
             if error.rule != "overlap":
                 raise
     with write_transaction(session):
-        session.scalars(
-            select(Location.id).where(Location.id == request.location_id).with_for_update()
-        ).first()
+        lock_location(session, request.location_id)
         plan = plan_new_course(session, request)
         return book_course(session, action, request, plan)
+
+
+def lock_location(session: Session, location_id: int) -> None:
+    """Course bookings at one location take turns: each inserts a dozen claims, and two that
+    insert in different orders into the exclusion constraint would deadlock on PostgreSQL
+    (a course booking is a few milliseconds; SQLite's write lock serializes anyway)."""
+    session.scalars(select(Location.id).where(Location.id == location_id).with_for_update()).first()
 
 
 def book_plan(

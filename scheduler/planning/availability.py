@@ -9,8 +9,9 @@ database so that no row becomes a Python datetime.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -181,6 +182,32 @@ def _sqlite_epoch_up(text: str) -> int:
     return _sqlite_epoch(text) + (1 if fraction and fraction != "000000" else 0)
 
 
+#: Claim times as SQLite stores them, parsed: the same grid times recur across resources and
+#: plans, and a lookup is a twentieth of a parse. Bounded; cleared when full.
+_STARTS: dict[str, int] = {}
+_ENDS: dict[str, int] = {}
+MAX_PARSED = 200_000
+
+
+def _sqlite_spans(rows: Sequence[Any], exclude: set[int]) -> list[Interval]:
+    if len(_STARTS) > MAX_PARSED or len(_ENDS) > MAX_PARSED:
+        _STARTS.clear()
+        _ENDS.clear()
+    starts, ends = _STARTS, _ENDS
+    found: list[Interval] = []
+    for s, e, appointment in rows:
+        if appointment in exclude:
+            continue
+        a = starts.get(s)
+        if a is None:
+            a = starts[s] = _sqlite_epoch(s)
+        b = ends.get(e)
+        if b is None:
+            b = ends[e] = _sqlite_epoch_up(e)
+        found.append((a, b))
+    return found
+
+
 class Claims(Mapping[tuple[str, int], list[Interval]]):
     """The claims of one resource within the window, read when the planner first asks about
     that resource: of the many chairs, lines and staff a clinic has, a plan looks at few (the
@@ -249,5 +276,4 @@ class Claims(Mapping[tuple[str, int], list[Interval]]):
         exclude = self._exclude
         if self._dialect == "postgresql":
             return [(int(s), int(e)) for s, e, a in rows if a not in exclude]
-        down, up = _sqlite_epoch, _sqlite_epoch_up
-        return [(down(s), up(e)) for s, e, a in rows if a not in exclude]
+        return _sqlite_spans(rows, exclude)

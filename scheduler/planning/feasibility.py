@@ -33,12 +33,14 @@ from .index import Calendar, Day
 from .preferences import Preferences
 from .reasons import WEEKDAYS, Reason, clock, either, length, noun, numbered, plural_days
 from .search import Context, Problem
-from .shape import Element
+from .shape import Element, min_separations, tails
 from .timeline import DAY, describe_days
 
 INF = 1 << 62
 #: Probing stops (without a verdict) after this long; the search then has its own budget.
 PROBE_SECONDS = 0.25
+#: Days past the course's shortest length looked at first (see ``check``).
+QUICK_DAYS = 28
 ROOM_WORDS = {
     RoomKind.INFUSION_CHAIR: "infusion chair",
     RoomKind.PROCEDURE_ROOM: "procedure room",
@@ -87,6 +89,14 @@ def check(problem: Problem, context: Context) -> Reason | None:
     if problem.fixed or problem.pinned:
         return None
     cache: Cache = {}
+    # Most requests fit: a few weeks past the course's length show it, at a tenth of the cost
+    # of the whole window. Only a "no" there needs the whole window (a "no" in a shorter
+    # window proves nothing; a "maybe" is all the search needs).
+    short = problem.earliest + _span(problem) + QUICK_DAYS * DAY
+    if short < problem.horizon:
+        quick = replace(problem, horizon=short)
+        if _verdict(quick, context, PROBE_SECONDS, {}) is None:
+            return None
     first = _verdict(problem, context, PROBE_SECONDS, cache)
     if first is None or isinstance(first, Reason):
         return first
@@ -522,6 +532,12 @@ def _probe(problem: Problem, context: Context, network: Network, deadline: float
         if not alive:
             return found
     return None
+
+
+def _span(problem: Problem) -> int:
+    """Seconds from a course's first session to the end of its last, at the least."""
+    separations = min_separations(problem.shape)
+    return max(tails(problem.shape, separations), default=0)
 
 
 def _reach_days(problem: Problem, first: int) -> int:
