@@ -45,14 +45,16 @@ class Reason:
 
 def noun(element: Element) -> str:
     """How the front desk names the session: "infusion", "integration session"."""
-    words = element.label.strip().lower()
-    return words.removeprefix("ketamine ").strip() or element.step_key.replace("_", " ")
+    words = [w if w.isupper() else w.lower() for w in element.label.split()]
+    if words[:1] == ["ketamine"]:
+        words = words[1:]
+    return " ".join(words) or element.step_key.replace("_", " ")
 
 
 def numbered(element: Element) -> str:
     """ "Infusion 4 of 6", "Integration session 2", "Evaluation"."""
     name = noun(element)
-    name = name[:1].upper() + name[1:]
+    name = name[:1].upper() + name[1:]  # "KAP dosing session" keeps its acronym
     if element.of == 1:
         return name
     return (
