@@ -6,25 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from ..models import RoomKind, StaffPart
+from ..models import StaffPart
 from .constraints import Placement
 from .preferences import Preferences
-from .reasons import Reason, numbered
+from .reasons import PART_WORDS, ROOM_WORDS, Reason, either, numbered
 from .search import BudgetExceeded, Context, Problem, Search
 from .timeline import DAY, describe_days, from_epoch
 
-ROOM_WORDS = {
-    RoomKind.INFUSION_CHAIR: "infusion chair",
-    RoomKind.PROCEDURE_ROOM: "procedure room",
-    RoomKind.MONITORED_TREATMENT_ROOM: "monitored treatment room",
-    RoomKind.THERAPY_ROOM: "therapy room",
-    RoomKind.TELEHEALTH: "telehealth line",
-}
-PART_WORDS = {
-    StaffPart.ADMINISTERING_CLINICIAN: "clinician",
-    StaffPart.EVALUATING_CLINICIAN: "clinician",
-    StaffPart.THERAPIST: "therapist",
-}
 #: Diagnosis looks at most this far; beyond it the words would not help anyone.
 DIAGNOSIS_DAYS = 62
 
@@ -37,16 +25,6 @@ class Alternative:
     staff: tuple[tuple[int, StaffPart], ...]
     #: The protocol rules or preferences this time would break.
     breaks: tuple[str, ...]
-
-
-def _or(words: list[str]) -> str:
-    words = list(dict.fromkeys(words))
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-
-
-def _and(words: list[str]) -> str:
-    words = list(dict.fromkeys(words))
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def diagnose(
@@ -94,10 +72,10 @@ def diagnose(
     rooms = search.room_lists[i]
     where = context.location.name
     if not rooms:
-        wanted = _or([ROOM_WORDS[k] for k in element.room_kinds])
+        wanted = either([ROOM_WORDS[k] for k in element.room_kinds])
         return Reason("no_room", key, f"{where} has no {wanted} in service.")
     kinds = {context.room_kind[r] for r in rooms}
-    room_words = _or([ROOM_WORDS[k] for k in element.room_kinds if k in kinds])
+    room_words = either([ROOM_WORDS[k] for k in element.room_kinds if k in kinds])
     search.staff_orders[i] = {part: search._staff_order(i, part) for part in element.parts}
     for part in element.parts:
         if not search.staff_orders[i][part]:
@@ -131,9 +109,13 @@ def diagnose(
     missing = [PART_WORDS[p] for p in element.parts if counts[p] == 0]
     if missing:
         return Reason(
-            "fully_booked", key, f"No {_and(missing)} free {days}.", "Choose a later start.", later
+            "fully_booked",
+            key,
+            f"No {either(missing, 'and')} free {days}.",
+            "Choose a later start.",
+            later,
         )
-    people = _and([PART_WORDS[p] for p in element.parts])
+    people = either([PART_WORDS[p] for p in element.parts], "and")
     article = "an" if people[0] in "aeiou" else "a"
     return Reason(
         "fully_booked",

@@ -31,7 +31,18 @@ from ..models import ROLE_FOR_PART, RoomKind, StaffPart
 from .constraints import Constraint, InWeeks, Placement, Within
 from .index import Calendar, Day
 from .preferences import Preferences
-from .reasons import WEEKDAYS, Reason, clock, either, length, noun, numbered, plural_days
+from .reasons import (
+    PART_WORDS,
+    ROOM_WORDS,
+    WEEKDAYS,
+    Reason,
+    clock,
+    either,
+    length,
+    noun,
+    numbered,
+    plural_days,
+)
 from .search import Context, Problem
 from .shape import Element, min_separations, tails
 from .timeline import DAY, describe_days
@@ -41,18 +52,6 @@ INF = 1 << 62
 PROBE_SECONDS = 0.25
 #: Days past the course's shortest length looked at first (see ``check``).
 QUICK_DAYS = 28
-ROOM_WORDS = {
-    RoomKind.INFUSION_CHAIR: "infusion chair",
-    RoomKind.PROCEDURE_ROOM: "procedure room",
-    RoomKind.MONITORED_TREATMENT_ROOM: "monitored treatment room",
-    RoomKind.THERAPY_ROOM: "therapy room",
-    RoomKind.TELEHEALTH: "telehealth line",
-}
-PART_WORDS = {
-    StaffPart.ADMINISTERING_CLINICIAN: "clinician",
-    StaffPart.EVALUATING_CLINICIAN: "clinician",
-    StaffPart.THERAPIST: "therapist",
-}
 
 Ranges = list[tuple[int, int]]
 #: Per arc, its window's lower bounds and upper bounds by reference start.

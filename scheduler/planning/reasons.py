@@ -13,8 +13,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..models import RoomKind, StaffPart
 from .shape import Element
 
+ROOM_WORDS = {
+    RoomKind.INFUSION_CHAIR: "infusion chair",
+    RoomKind.PROCEDURE_ROOM: "procedure room",
+    RoomKind.MONITORED_TREATMENT_ROOM: "monitored treatment room",
+    RoomKind.THERAPY_ROOM: "therapy room",
+    RoomKind.TELEHEALTH: "telehealth line",
+}
+PART_WORDS = {
+    StaffPart.ADMINISTERING_CLINICIAN: "clinician",
+    StaffPart.EVALUATING_CLINICIAN: "clinician",
+    StaffPart.THERAPIST: "therapist",
+}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 

@@ -73,42 +73,37 @@ def test_a_closure_that_pushes_the_start_is_said(api, course_clinic, make, now):
     assert dt.datetime.fromisoformat(first).date() > today + dt.timedelta(days=20)
 
 
-def test_the_page_offers_each_fix_and_one_click_plans_with_it(client, course_clinic):
-    clinic = course_clinic.clinic
+def _adjust(client, cc, preferences: dict[str, Any], change: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """The proposal page's one-click fix: the request it carried, and the change."""
+    clinic = cc.clinic
     sign_in(client, clinic.front_desk)
     request_data = {
-        "protocol_id": course_clinic.protocol("IV").id,
+        "protocol_id": cc.protocol("IV").id,
         "location_id": clinic.location.id,
         "earliest": "2026-03-02",
-        "preferences": {"weekdays": [6]},
+        "preferences": preferences,
     }
-    path = f"/patients/{clinic.patient.id}/courses/adjust"
-    page = client.post(path, data={"request": json.dumps(request_data), "change": "{}"})
+    return client.post(
+        f"/patients/{clinic.patient.id}/courses/adjust",
+        data={"request": json.dumps(request_data), "change": json.dumps(change)},
+    )
+
+
+def test_the_page_offers_each_fix_and_one_click_plans_with_it(client, course_clinic):
+    page = _adjust(client, course_clinic, {"weekdays": [6]}, {})
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "is closed on Sundays." in html
     assert "Ask for Monday, Tuesday, Wednesday, Thursday or Friday." in html
+    assert "Allow any day" in html
     assert "Below: what could be planned" not in html  # nothing was
-    fixed = client.post(
-        path, data={"request": json.dumps(request_data), "change": json.dumps({"weekdays": None})}
-    )
+    fixed = _adjust(client, course_clinic, {"weekdays": [6]}, {"weekdays": None})
     assert fixed.status_code == 200
     assert "Confirm and book" in fixed.get_data(as_text=True)
 
 
 def test_an_unknown_change_is_refused(client, course_clinic):
-    clinic = course_clinic.clinic
-    sign_in(client, clinic.front_desk)
-    request_data = {
-        "protocol_id": course_clinic.protocol("IV").id,
-        "location_id": clinic.location.id,
-        "earliest": "2026-03-02",
-        "preferences": {},
-    }
-    page = client.post(
-        f"/patients/{clinic.patient.id}/courses/adjust",
-        data={"request": json.dumps(request_data), "change": json.dumps({"patient_id": 1})},
-    )
+    page = _adjust(client, course_clinic, {}, {"patient_id": 1})
     assert page.status_code == 422
 
 
