@@ -60,6 +60,7 @@ def preview(data: dict[str, Any], appointment_id: int) -> Any:
         room_id=data.get("room_id"),
         staff=[(s["staff_id"], s["part"]) for s in staff] if staff else None,
         now=now(),
+        release=True,
     )
     return move_preview(result, names(appointment.location.timezone), result.token(_secret()))
 

@@ -163,20 +163,23 @@ def preview_move(
     room_id: int | None,
     staff: list[tuple[int, StaffPart]] | None,
     now: dt.datetime,
+    release: bool = False,
 ) -> MovePreview:
     """Plan moving ``appointment`` to ``starts_at`` with everything that must follow. Writes
-    nothing; a move that cannot keep every rule raises ``Conflict`` saying why."""
+    nothing; a move that cannot keep every rule raises ``Conflict`` saying why. ``release``:
+    the caller has only read (a preview page or request), so no transaction need stay open
+    while the planner searches (see ``Request.release``)."""
     _check_move(appointment, starts_at, staff, now)
     pin = _pin(appointment, starts_at, room_id, staff)
     placed = None
     if appointment.course_id is not None:
         placed = placed_course(session, appointment, "moving sessions")
     if placed is None:
-        return _preview_single(session, appointment, pin, starts_at, now)
+        return _preview_single(session, appointment, pin, starts_at, now, release)
     following = sessions_that_follow(
         placed.shape, placed.standing, placed.moved, starts_at=starts_at, now=now
     )
-    plan = _plan_move(session, placed, following, pin, starts_at, now)
+    plan = _plan_move(session, placed, following, pin, starts_at, now, release)
     moves = _moves_in(placed, plan)
     if not moves:
         raise ValidationFailed({"starts_at": "that is where the appointment is already"})
@@ -235,11 +238,18 @@ def _plan_move(
     pin: Pin,
     starts_at: dt.datetime,
     now: dt.datetime,
+    release: bool = False,
 ) -> Plan:
     """Plan the course with the moved session pinned, or raise ``Conflict`` naming the rule
     that fails."""
     plan = plan_following(
-        session, placed, following, pinned={placed.moved: pin}, reach=starts_at, now=now
+        session,
+        placed,
+        following,
+        pinned={placed.moved: pin},
+        reach=starts_at,
+        now=now,
+        release=release,
     )
     if not plan.complete:
         assert plan.failure is not None
@@ -268,6 +278,7 @@ def plan_following(
     pinned: dict[int, Pin],
     reach: dt.datetime | None,
     now: dt.datetime,
+    release: bool = False,
 ) -> Plan:
     """Plan the course with ``pinned`` held and its other sessions as ``following`` sorted
     them, over a window reaching past its last session (and ``reach``, a new time)."""
@@ -284,6 +295,7 @@ def plan_following(
         quality=False,
         own_appointments={a.id for a in placed.standing.values()},
         reach=latest if reach is None else max(reach, latest),
+        release=release,
     )
     course = placed.course
     return run_planner(
@@ -378,7 +390,12 @@ def single_element(appointment: Appointment) -> Element:
 
 
 def _preview_single(
-    session: Session, appointment: Appointment, pin: Pin, starts_at: dt.datetime, now: dt.datetime
+    session: Session,
+    appointment: Appointment,
+    pin: Pin,
+    starts_at: dt.datetime,
+    now: dt.datetime,
+    release: bool,
 ) -> MovePreview:
     """An appointment outside a course moves alone, checked by the same planner rules."""
     element = single_element(appointment)
@@ -390,6 +407,7 @@ def _preview_single(
         quality=False,
         own_appointments={appointment.id},
         reach=starts_at,
+        release=release,
     )
     plan = run_planner(
         session,

@@ -137,6 +137,7 @@ def move(appointment_id: int) -> str | tuple[str, int]:
                 room_id=form.room_id.data or None,
                 staff=None,
                 now=now(),
+                release=True,
             )
         except DomainError as error:
             db.session.rollback()
