@@ -52,6 +52,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Failed API sign-ins allowed per client address (Flask-Limiter syntax).
         "API_SIGNIN_RATE_LIMIT": "10 per minute",
         "SESSION_LIFETIME_MINUTES": 60,
+        # However active, a signed-in session ends this long after signing in.
+        "SESSION_ABSOLUTE_HOURS": 12,
         # No form or JSON body of this product comes near 1 MiB: a larger one is refused
         # (413) before it is read, instead of being held in a worker's memory.
         "MAX_CONTENT_LENGTH": 1024 * 1024,

@@ -40,6 +40,16 @@ def resolve_token(session: Session, token: str, now: dt.datetime) -> StaffMember
     return member
 
 
+def revoke_all(session: Session, staff_id: int, now: dt.datetime) -> int:
+    """Revoke every live token of a staff member (password, role or active changed)."""
+    rows = session.scalars(
+        select(ApiToken).where(ApiToken.staff_id == staff_id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for row in rows:
+        row.revoked_at = now
+    return len(rows)
+
+
 def revoke_token(session: Session, token: str, now: dt.datetime) -> bool:
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest(token))).first()
     if row is None or row.revoked_at is not None:

@@ -29,7 +29,7 @@ from flask_login import AnonymousUserMixin, UserMixin, current_user, login_user,
 from werkzeug.wrappers import Response
 
 from ..clock import now
-from ..db import db
+from ..db import db, write_transaction
 from ..extensions import limiter, login_manager
 from ..models import Role, StaffMember
 from ..web.forms.auth import ActionForm, SignInForm
@@ -40,6 +40,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Session key holding the time (POSIX seconds) of the signed-in user's last request.
 LAST_SEEN = "seen"
+#: Session key holding when the user signed in: a session ends this long after, however busy.
+SIGNED_IN_AT = "since"
 
 bp = Blueprint("account", __name__)
 
@@ -51,7 +53,8 @@ class SignedIn(UserMixin):  # type: ignore[misc]
         self.member = member
 
     def get_id(self) -> str:
-        return f"{self.member.id}.{fingerprint(self.member)}"
+        member = self.member
+        return f"{member.id}.{fingerprint(member)}.{member.session_generation or 0}"
 
     @property
     def is_active(self) -> bool:
@@ -63,11 +66,16 @@ def fingerprint(member: StaffMember) -> str:
 
 
 def load_user(user_id: str) -> SignedIn | None:
-    staff_id, _, mark = user_id.partition(".")
-    if not staff_id.isdigit() or len(staff_id) > 10:
+    """The session's staff member, if the session is still one the server stands behind: the
+    same password, and no sign-out, role change or deactivation since it began."""
+    staff_id, _, rest = user_id.partition(".")
+    mark, _, generation = rest.partition(".")
+    if not staff_id.isdigit() or len(staff_id) > 10 or not generation.isdigit():
         return None
     member = db.session.get(StaffMember, int(staff_id))
     if member is None or not member.active or fingerprint(member) != mark:
+        return None
+    if int(generation) != (member.session_generation or 0):
         return None
     return SignedIn(member)
 
@@ -81,10 +89,17 @@ def sign_in(member: StaffMember) -> None:
     session.clear()
     session.permanent = True
     login_user(SignedIn(member))
-    session[LAST_SEEN] = now().timestamp()
+    session[LAST_SEEN] = session[SIGNED_IN_AT] = now().timestamp()
 
 
-def sign_out() -> None:
+def sign_out(*, everywhere: bool = True) -> None:
+    """End the session. Signing out on purpose ends every session of the account (a copied
+    cookie, the PC someone forgot to sign out of); an expired session ends only itself."""
+    if everywhere and current_user.is_authenticated:
+        with write_transaction(db.session):
+            member = db.session.get(StaffMember, current_staff().id)
+            if member is not None:
+                member.session_generation = (member.session_generation or 0) + 1
     logout_user()
     session.clear()
 
@@ -119,19 +134,24 @@ def allowed(check: Callable[[StaffMember], bool], what: str) -> Callable[[F], F]
 
 
 def expire_idle_session() -> Response | None:
-    """Sign out after SESSION_LIFETIME_MINUTES without a request (the clinic's shared PCs)."""
+    """Sign out after SESSION_LIFETIME_MINUTES without a request (the clinic's shared PCs), and
+    SESSION_ABSOLUTE_HOURS after signing in whatever happened since."""
     if request.endpoint in {None, "static"} or request.path.startswith("/api"):
         return None
     if not current_user.is_authenticated:
         return None
     lifetime = dt.timedelta(minutes=current_app.config["SESSION_LIFETIME_MINUTES"])
-    moment = now()
+    longest = dt.timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
+    moment = now().timestamp()
     seen = session.get(LAST_SEEN)
-    if not isinstance(seen, int | float) or moment.timestamp() - seen > lifetime.total_seconds():
-        sign_out()
+    since = session.get(SIGNED_IN_AT)
+    idle = not isinstance(seen, int | float) or moment - seen > lifetime.total_seconds()
+    old = not isinstance(since, int | float) or moment - since > longest.total_seconds()
+    if idle or old:
+        sign_out(everywhere=False)
         flash("Your session expired. Please sign in again.", "info")
         return redirect(url_for("account.sign_in", next=request.full_path.rstrip("?")))
-    session[LAST_SEEN] = moment.timestamp()
+    session[LAST_SEEN] = moment
     return None
 
 

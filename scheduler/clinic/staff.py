@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..audit import Action
+from ..auth.bearer_tokens import revoke_all
 from ..auth.passwords import MIN_PASSWORD_LENGTH, set_password
 from ..errors import Conflict, ValidationFailed
 from ..models import AppointmentStaff, Location, Role, StaffMember, StaffRole, TimeOff, WorkingHours
@@ -51,6 +53,10 @@ def update_staff(
     session.flush()
     _keep_an_admin(session, member)
     after = snapshot(member)
+    if password_changed or any(after[k] != before[k] for k in ("roles", "active")):
+        # What the account may do changed: nothing issued before keeps working, including a
+        # token of a deactivated account that is later reactivated.
+        end_sessions(session, member, action.now)
     if after != before or password_changed:
         audit(session, action, "staff", member.id, before, after, "update")
     record_changed(session, action, "staff", before, after, staff_id=member.id)
@@ -74,6 +80,12 @@ def delete_staff(session: Session, action: Action, member: StaffMember) -> None:
     audit(session, action, "staff", member.id, before, None, "delete")
     delete(session, member, "staff member")
     record_changed(session, action, "staff", before, None, staff_id=member.id)
+
+
+def end_sessions(session: Session, member: StaffMember, now: dt.datetime) -> None:
+    """End every signed-in session and revoke every API token of ``member``."""
+    member.session_generation = (member.session_generation or 0) + 1
+    revoke_all(session, member.id, now)
 
 
 def _apply(session: Session, member: StaffMember, data: Mapping[str, Any]) -> None:

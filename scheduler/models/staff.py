@@ -26,6 +26,10 @@ class StaffMember(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(256), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Raised by signing out, a password or role change and deactivation: every signed-in
+    #: session carries the number it was opened under, so an older one is refused (the
+    #: session cookie lives on the client; this is the server's side of it).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Staff feeds show patient initials unless the staff member opts into full names.
     feed_full_names: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -90,3 +90,49 @@ def test_missing_or_malformed_authorization_is_401(api):
         response = api.get("/api/auth/me", role=None, headers={"Authorization": header})
         assert response.status_code == 401, header
         assert response.json["code"] == 401
+
+
+def _works(api, token: str) -> bool:
+    me = api.client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    return me.status_code == 200
+
+
+def test_a_password_change_revokes_every_token(api, clinic):
+    member = clinic.therapist
+    token = sign_in(api, member.email).json["token"]
+    assert _works(api, token)
+    changed = api.patch(
+        f"/api/staff/{member.id}", "admin", json={"password": "another-long-password-2026"}
+    )
+    assert changed.status_code == 200, changed.json
+    assert not _works(api, token)
+    fresh = sign_in(api, member.email, "another-long-password-2026").json["token"]
+    assert _works(api, fresh)
+
+
+def test_deactivation_revokes_tokens_for_good(api, clinic):
+    member = clinic.therapist
+    token = sign_in(api, member.email).json["token"]
+    assert api.patch(f"/api/staff/{member.id}", "admin", json={"active": False}).status_code == 200
+    assert not _works(api, token)
+    assert api.patch(f"/api/staff/{member.id}", "admin", json={"active": True}).status_code == 200
+    assert not _works(api, token)  # reactivating the account does not revive its old tokens
+
+
+def test_a_role_change_revokes_tokens(api, clinic):
+    member = clinic.therapist
+    token = sign_in(api, member.email).json["token"]
+    changed = api.patch(
+        f"/api/staff/{member.id}", "admin", json={"roles": ["therapist", "clinician"]}
+    )
+    assert changed.status_code == 200, changed.json
+    assert not _works(api, token)
+
+
+def test_other_changes_keep_tokens(api, clinic):
+    member = clinic.therapist
+    token = sign_in(api, member.email).json["token"]
+    assert (
+        api.patch(f"/api/staff/{member.id}", "admin", json={"name": "New Name"}).status_code == 200
+    )
+    assert _works(api, token)

@@ -62,6 +62,37 @@ def test_sign_out_ends_the_session(app, make):
     assert client.get("/my/week").status_code == 302
 
 
+def test_a_copy_of_the_cookie_dies_with_the_sign_out(app, make):
+    member = make.staff([Role.THERAPIST])
+    client = app.test_client()
+    sign_in(client, member)
+    copied = client.get_cookie("session")
+    assert copied is not None
+    other = app.test_client()  # the same cookie on another PC, or replayed by someone
+    other.set_cookie("session", copied.value)
+    g.pop("_login_user", None)
+    assert other.get("/my/week").status_code == 200
+    client.post("/sign-out")
+    g.pop("_login_user", None)
+    assert other.get("/my/week").status_code == 302
+
+
+def test_a_session_ends_after_its_absolute_lifetime_however_busy(configure, make):
+    moment = {"now": NOW}
+    app = configure(
+        CLOCK=lambda: moment["now"], SESSION_LIFETIME_MINUTES=60, SESSION_ABSOLUTE_HOURS=12
+    )
+    member = make.staff([Role.THERAPIST])
+    client = app.test_client()
+    sign_in(client, member)
+    for half_hours in range(1, 24):
+        moment["now"] = NOW + dt.timedelta(minutes=30 * half_hours)
+        assert client.get("/my/week").status_code == 200
+    moment["now"] = NOW + dt.timedelta(hours=12, minutes=1)
+    response = client.get("/my/week")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+
+
 def test_session_expires_after_idle_minutes(configure, make):
     moment = {"now": NOW}
     app = configure(CLOCK=lambda: moment["now"], SESSION_LIFETIME_MINUTES=30)
