@@ -30,6 +30,8 @@ ENV_KEYS = {
     "SCHEDULER_REMINDER_BATCH_SIZE": "REMINDER_BATCH_SIZE",
     "SCHEDULER_MIN_DOSING_INTERVAL_HOURS": "MIN_DOSING_INTERVAL_HOURS",
     "SCHEDULER_PLAN_BUDGET_SECONDS": "PLAN_BUDGET_SECONDS",
+    "SCHEDULER_SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "SCHEDULER_TRUSTED_PROXIES": "TRUSTED_PROXIES",
 }
 
 
@@ -59,6 +61,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Flask's default is None: the session cookie would go with cross-site posts.
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # None: Secure whenever BASE_URL is https (scheduler/http_headers.py).
+        "SESSION_COOKIE_SECURE": None,
+        # Proxies in front whose X-Forwarded-For/-Proto are believed (0: none, the default).
+        "TRUSTED_PROXIES": 0,
         "FEED_DAYS_BACK": 90,
         "FEED_DAYS_AHEAD": 365,
         "FEED_CANCELLED_GRACE_DAYS": 30,
@@ -101,8 +107,10 @@ def normalize(key: str, value: str) -> Any:
         return normalize_database_url(value)
     if key in ("MIN_DOSING_INTERVAL_HOURS", "PLAN_BUDGET_SECONDS"):
         return float(value)
-    if key == "RUN_WORKER_IN_APP":
+    if key in ("RUN_WORKER_IN_APP", "SESSION_COOKIE_SECURE"):
         return value.lower() in {"1", "true", "yes", "on"}
+    if key == "TRUSTED_PROXIES":
+        return int(value)
     return value
 
 

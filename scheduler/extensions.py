@@ -9,6 +9,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 
+from . import http_headers
 from .config import ROOT
 from .db import db
 
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     limiter.init_app(app)
     dosing.init_app(app)
+    http_headers.init_app(app)
 
 
 def _migrations_dir() -> str:

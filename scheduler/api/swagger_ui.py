@@ -26,17 +26,10 @@ PAGE = """<!DOCTYPE html>
   <link rel="stylesheet" href="{assets}swagger-ui.css">
 </head>
 <body>
-  <div id="swagger-ui"></div>
+  <div id="swagger-ui" data-config="{config}" data-spec-url="{spec_url}"></div>
   <script src="{assets}swagger-ui-bundle.js"></script>
   <script src="{assets}swagger-ui-standalone-preset.js"></script>
-  <script>
-    window.onload = function () {{
-      var config = {config};
-      config.dom_id = "#swagger-ui";
-      config.url = {spec_url};
-      window.ui = SwaggerUIBundle(config);
-    }};
-  </script>
+  <script src="{init}"></script>
 </body>
 </html>
 """
@@ -53,12 +46,9 @@ def docs() -> Response:
     html = PAGE.format(
         title=escape(f"{config['API_TITLE']} — API"),
         assets=escape(config.get("OPENAPI_SWAGGER_UI_URL") or f"{URL_PREFIX}/"),
-        config=_script_json(config.get("OPENAPI_SWAGGER_UI_CONFIG") or {}),
-        spec_url=_script_json(url_for("api-docs.openapi_json")),
+        config=escape(json.dumps(config.get("OPENAPI_SWAGGER_UI_CONFIG") or {})),
+        spec_url=escape(url_for("api-docs.openapi_json")),
+        init=escape(url_for("static", filename="js/swagger-init.js")),
     )
     return Response(html, mimetype="text/html")
 
-
-def _script_json(value: object) -> str:
-    # JSON inside <script>: "</" must not close the element.
-    return json.dumps(value).replace("</", "<\\/")

@@ -180,7 +180,7 @@ def failed(response: Response) -> bool:
 @limiter.limit(sign_in_limit, methods=["POST"], deduct_when=failed)
 def sign_in_page() -> Response | str | tuple[str, int]:
     form = SignInForm()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if current_user.is_authenticated:
             return redirect(url_for("account.home"))
         form.next.data = request.args.get("next", "")

@@ -30,8 +30,20 @@ def sign_in(page, server: LiveServer, email: str, shots: Shots) -> None:  # type
 def page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     context.set_default_timeout(10_000)
-    yield context.new_page()
+    page = context.new_page()
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text)
+            if "Content Security Policy" in message.text
+            or "Content-Security-Policy" in message.text
+            else None
+        ),
+    )
+    yield page
     context.close()
+    assert refused == [], "the pages broke their Content-Security-Policy"
 
 
 def test_front_desk_starts_on_the_day_view_and_a_therapist_on_the_week(live_server, page):  # type: ignore[no-untyped-def]
