@@ -51,8 +51,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # best it found (a web worker's thread is held that long).
         "PLAN_BUDGET_SECONDS": 1.0,
         "API_TOKEN_TTL_HOURS": 12,
-        # Failed API sign-ins allowed per client address (Flask-Limiter syntax).
-        "API_SIGNIN_RATE_LIMIT": "10 per minute",
+        # Failed sign-ins (pages and API) allowed for one account from one address, and for one
+        # account from anywhere (Flask-Limiter syntax); see scheduler/auth/sign_in_limits.py.
+        "SIGN_IN_RATE_LIMIT": "5 per minute;30 per hour",
+        "SIGN_IN_ACCOUNT_RATE_LIMIT": "20 per hour",
         "SESSION_LIFETIME_MINUTES": 60,
         # However active, a signed-in session ends this long after signing in.
         "SESSION_ABSOLUTE_HOURS": 12,

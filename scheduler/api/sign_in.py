@@ -10,6 +10,12 @@ from flask import Response, abort, current_app
 from ..auth.api import bearer_token, current_actor, public
 from ..auth.bearer_tokens import issue_token, revoke_token
 from ..auth.passwords import authenticate
+from ..auth.sign_in_limits import (
+    account,
+    account_and_address,
+    per_account_limit,
+    per_address_limit,
+)
 from ..clock import now
 from ..db import db, write_transaction
 from ..extensions import limiter
@@ -21,13 +27,14 @@ from .schemas.staff import StaffSchema
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Bearer tokens for the API")
 
 
-def _signin_limit() -> str:
-    return str(current_app.config.get("API_SIGNIN_RATE_LIMIT", "10 per minute"))
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
 
 
 @blp.route("/token", methods=["POST"])
 @public
-@limiter.limit(_signin_limit, deduct_when=lambda response: response.status_code == 401)
+@limiter.limit(per_address_limit, key_func=account_and_address, deduct_when=_failed)
+@limiter.limit(per_account_limit, key_func=account, deduct_when=_failed)
 @blp.arguments(TokenRequestSchema)
 @blp.response(201, TokenSchema)
 @errors(blp, 400, 401, 422, 429, public=True, _401="Unknown e-mail address or wrong password")
@@ -35,7 +42,9 @@ def _signin_limit() -> str:
 def sign_in(credentials: dict[str, Any]) -> dict[str, Any]:
     """Exchange a staff e-mail and password for a bearer token.
 
-    Only failed attempts count towards the per-client limit.
+    Only failed attempts count: per account and address, and per account from anywhere
+    (SIGN_IN_RATE_LIMIT, SIGN_IN_ACCOUNT_RATE_LIMIT); others' failures from your address
+    never count against you.
     """
     member = authenticate(db.session, credentials["email"], credentials["password"])
     if member is None:

@@ -35,6 +35,7 @@ from ..models import Role, StaffMember
 from ..web.forms.auth import ActionForm, SignInForm
 from . import permissions
 from .passwords import authenticate
+from .sign_in_limits import account, account_and_address, per_account_limit, per_address_limit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -167,17 +168,16 @@ def init_app(app: Flask) -> None:
     app.before_request(expire_idle_session)
 
 
-def sign_in_limit() -> str:
-    return str(current_app.config.get("SIGN_IN_RATE_LIMIT", "5 per minute;30 per hour"))
-
-
 def failed(response: Response) -> bool:
     """Only failed attempts count against the limit: a successful sign-in redirects."""
     return response.status_code != 302
 
 
 @bp.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
-@limiter.limit(sign_in_limit, methods=["POST"], deduct_when=failed)
+@limiter.limit(
+    per_address_limit, key_func=account_and_address, methods=["POST"], deduct_when=failed
+)
+@limiter.limit(per_account_limit, key_func=account, methods=["POST"], deduct_when=failed)
 def sign_in_page() -> Response | str | tuple[str, int]:
     form = SignInForm()
     if request.method in ("GET", "HEAD"):

@@ -61,7 +61,7 @@ def test_sign_in_body_is_validated(api):
 
 
 def test_failed_sign_ins_are_rate_limited_per_client(app, api, clinic):
-    app.config["API_SIGNIN_RATE_LIMIT"] = "3 per minute"
+    app.config["SIGN_IN_RATE_LIMIT"] = "3 per minute"
     assert sign_in(api, clinic.admin.email).status_code == 201  # successes do not count
     for _ in range(3):
         assert sign_in(api, clinic.admin.email, "wrong-password").status_code == 401
