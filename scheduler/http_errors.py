@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from jinja2 import TemplateNotFound
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .db import db
@@ -56,23 +56,60 @@ def render_error(status: int, body: dict[str, Any]) -> Response | tuple[Any, int
         return Response(f"{status} {body['message']}\n", status=status, mimetype="text/plain")
 
 
+#: Seconds a client is asked to wait before retrying after a 503.
+RETRY_AFTER = 2
+
+
+def rollback() -> None:
+    """Roll the request's session back; when the connection itself is gone (the database
+    restarted, the backend was terminated), drop it instead, so that the answer can still be
+    sent and the pool hands out a live connection next."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        log.warning("rollback failed; the connection is discarded")
+        try:
+            db.session().invalidate()
+        except SQLAlchemyError:
+            log.warning("discarding the connection failed")
+
+
 def handle_domain_error(error: DomainError) -> Response | tuple[Any, int]:
-    db.session.rollback()
+    rollback()
     return render_error(error.status, domain_error_body(error))
 
 
 def handle_database_busy(error: OperationalError) -> Response | tuple[Any, int]:
-    # A lock wait that ran out (SQLite busy, PostgreSQL lock timeout): the request can be retried.
-    db.session.rollback()
+    # A lock wait that ran out (SQLite busy, PostgreSQL lock timeout or deadlock) or a
+    # connection lost mid-request: the request can be retried.
+    rollback()
     log.warning("database busy: %s", type(error.orig).__name__)
-    return render_error(503, error_body(503, "The clinic database is busy; please retry"))
+    return retry_later(
+        render_error(503, error_body(503, "The clinic database is busy; please retry"))
+    )
+
+
+def retry_later(response: Response | tuple[Any, int]) -> Response | tuple[Any, int]:
+    resp = response[0] if isinstance(response, tuple) else response
+    if isinstance(resp, Response):
+        resp.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def handle_database_error(error: DBAPIError) -> Response | tuple[Any, int]:
-    db.session.rollback()
-    if isinstance(error, OperationalError):
-        return handle_database_busy(error)
+    if isinstance(error, OperationalError) or error.connection_invalidated:
+        return handle_database_busy(error)  # type: ignore[arg-type]
+    rollback()
     log.exception("database error")
+    return render_error(500, error_body(500, "Internal error"))
+
+
+def handle_unexpected(error: Exception) -> Response | tuple[Any, int]:
+    """Anything else: logged, rolled back and answered as JSON or a page, never a bare 500."""
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    rollback()
+    log.exception("unexpected error")
     return render_error(500, error_body(500, "Internal error"))
 
 
@@ -99,7 +136,7 @@ def handle_http_error(error: HTTPException) -> Response | tuple[Any, int]:
 
 def handle_too_deep(_error: RecursionError) -> Response | tuple[Any, int]:
     # JSON nested thousands deep (``[[[[…``) exhausts the parser's recursion: bad input.
-    db.session.rollback()
+    rollback()
     return render_error(400, error_body(400, "The request body is nested too deeply"))
 
 
@@ -108,3 +145,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    if not app.testing:
+        # Tests see unexpected errors raised, with their traceback.
+        app.register_error_handler(Exception, handle_unexpected)

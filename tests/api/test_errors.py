@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from tests.clients import booking
 
@@ -109,3 +110,45 @@ def test_a_page_form_over_a_mebibyte_is_413(app, clinic):
     response = client.post("/patients", data={"q": "x" * (1024 * 1024 + 10)})
     assert response.status_code == 413
     assert response.get_data(as_text=True).startswith("413 ")
+
+
+def _lost_connection() -> OperationalError:
+    return OperationalError(
+        "SELECT 1", {}, Exception("terminating connection due to administrator command")
+    )
+
+
+def test_a_connection_lost_mid_request_is_a_json_503_with_retry_after(fresh_app, monkeypatch):
+    from scheduler.db import db
+
+    app = fresh_app(TESTING=False)
+
+    @app.get("/api/_lost")
+    def lost():  # type: ignore[no-untyped-def]
+        raise _lost_connection()
+
+    def dead_rollback() -> None:
+        raise _lost_connection()  # the error handler's own rollback meets the dead connection
+
+    with app.app_context():
+        monkeypatch.setattr(db.session, "rollback", dead_rollback)
+        response = app.test_client().get("/api/_lost")
+    assert response.status_code == 503 and response.is_json
+    assert response.headers["Retry-After"] == "2"
+    assert response.json["message"] == "The clinic database is busy; please retry"
+
+
+def test_an_unexpected_error_is_still_a_json_500(fresh_app):
+    app = fresh_app(TESTING=False)
+
+    @app.get("/api/_broken")
+    def broken():  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    response = app.test_client().get("/api/_broken")
+    assert response.status_code == 500 and response.is_json
+    assert response.json == {
+        "code": 500,
+        "status": "Internal Server Error",
+        "message": "Internal error",
+    }
