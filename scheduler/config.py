@@ -45,6 +45,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SMS_WEBHOOK_URL": None,
         "BASE_URL": "http://127.0.0.1:5000",
         "CLINIC_NAME": "Ketamine Clinic",
+        # Messages to patients are signed with this name; None: the appointment's location.
+        "MESSAGE_SENDER_NAME": None,
         # Any two doses of one patient, from any courses, are at least this far apart.
         "MIN_DOSING_INTERVAL_HOURS": 24,
         # Wall-clock seconds one plan or move preview may search before it answers with the

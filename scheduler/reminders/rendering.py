@@ -30,6 +30,7 @@ from ..models import (
     AppointmentStatus,
     Course,
     FeedPrivacy,
+    Location,
     MessageKind,
     Patient,
     Reminder,
@@ -67,6 +68,9 @@ class TemplateProblem(Exception):
 class RenderSettings:
     clinic_name: str
     base_url: str
+    #: The name messages are signed with and subjects start with (MESSAGE_SENDER_NAME); None:
+    #: the appointment's location's name, so that no message names the treatment by itself.
+    sender_name: str | None = None
 
 
 @dataclass
@@ -214,8 +218,13 @@ def message_context(
 ) -> dict[str, Any]:
     patient = reminder.patient or session.get(Patient, reminder.patient_id)
     tz = patient_zone(patient)
+    minimal = patient.feed_privacy == FeedPrivacy.MINIMAL
+    location = _location(session, reminder)
     context: dict[str, Any] = {
-        "clinic_name": settings.clinic_name,
+        "clinic_name": settings.sender_name
+        or (location.name if location else settings.clinic_name),
+        #: The patient chose minimal privacy: no treatment words, no instructions.
+        "minimal": minimal,
         "base_url": settings.base_url,
         "first_name": patient.first_name,
         "zone": tz.key,
@@ -231,7 +240,8 @@ def message_context(
     appointment = reminder.appointment
     if appointment is not None:
         context["appointment"] = appointment_view(appointment, patient, tz)
-        context["instructions"] = list(instructions_for(appointment))
+        if not minimal:
+            context["instructions"] = list(instructions_for(appointment))
         if reminder.kind == MessageKind.CANCELLED:
             old = context_time(reminder.context, "starts_at")
             context["appointment"] = appointment_view(appointment, patient, tz, old)
@@ -249,6 +259,17 @@ def message_context(
             context["feed_url"] = links.url
             context["feed_webcal_url"] = links.webcal_url
     return context
+
+
+def _location(session: Session, reminder: Reminder) -> Location | None:
+    """Where the message's appointment (or course) is: its name signs the message."""
+    if reminder.appointment is not None:
+        return reminder.appointment.location
+    if reminder.course_id is not None:
+        course = session.get(Course, reminder.course_id)
+        if course is not None:
+            return session.get(Location, course.location_id)
+    return None
 
 
 def upcoming_sessions(session: Session, course: Course) -> list[Appointment]:

@@ -123,6 +123,7 @@ class ReminderWorker:
         self.render_settings = RenderSettings(
             clinic_name=str(app.config.get("CLINIC_NAME", "The clinic")),
             base_url=str(app.config.get("BASE_URL", "")),
+            sender_name=app.config.get("MESSAGE_SENDER_NAME") or None,
         )
         email = self.channels.get(ReminderChannel.EMAIL)
         self.domain = getattr(email, "domain", None) or (

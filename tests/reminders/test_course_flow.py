@@ -83,7 +83,7 @@ def test_course_move_cancel_and_worker_restart(app, make, session, clock, make_w
 
     got = [(when, m.subject) for when, m in log]
     assert got == [
-        (utc(2026, 3, 2, 14), "Welcome to Ketamine Clinic: your 4 upcoming appointments"),
+        (utc(2026, 3, 2, 14), f"Welcome to {clinic.location.name}: your 4 upcoming appointments"),
         (
             utc(2026, 3, 2, 15),
             "Preparing for your appointment on Wed 4 Mar 2026, 09:00 CST (America/Chicago)",
@@ -143,7 +143,8 @@ def test_course_move_cancel_and_worker_restart(app, make, session, clock, make_w
     assert [m.attachments for _w, m in log if not m.subject.startswith(("Moved", "Cancel"))] == [
         []
     ] * 7
-    assert "No solid food for 6 hours before." in log[1][1].text  # the protocol's instructions
+    # Minimal privacy (the default): the protocol's instructions stay with the clinic.
+    assert "No solid food" not in log[1][1].text and "please call" in log[1][1].text
     assert "https://video.example.org/room1" in log[6][1].text  # the 1 h integration reminder
 
     # Nothing stale: the moved session's old reminders were re-timed, the cancelled one's skipped.

@@ -13,7 +13,7 @@ from icalendar import Calendar
 from scheduler.audit import Action
 from scheduler.db import write_transaction
 from scheduler.errors import Conflict, ValidationFailed
-from scheduler.models import AppointmentKind, OutboxMessage, ReminderStatus
+from scheduler.models import AppointmentKind, FeedPrivacy, OutboxMessage, ReminderStatus
 from scheduler.reminders import admin
 from scheduler.reminders.channels import LogSmsBackend, OutboxChannel, WebhookSmsBackend
 from scheduler.reminders.worker import ReminderWorker, WorkerSettings
@@ -61,7 +61,9 @@ def test_smtp_messages_carry_local_times_and_the_ics(
         booked.subject == "Booked: your appointment on Thu 5 Mar 2026, 10:00 EST (America/New_York)"
     )
     assert "When:   Thu 5 Mar 2026, 10:00 EST (America/New_York)" in booked.text
-    assert "No solid food for 6 hours" in booked.text
+    # The patient chose minimal privacy (the default): no treatment words, no instructions.
+    assert "No solid food" not in booked.text and "infusion" not in booked.text.lower()
+    assert "Ketamine" not in booked.subject + booked.text
     assert "<td>Thu 5 Mar 2026, 10:00 EST (America/New_York)</td>" in booked.html
     assert booked.message_id.startswith("<reminder-") and booked.message_id.endswith(
         ".0@clinic.example.org>"
@@ -76,7 +78,8 @@ def test_smtp_messages_carry_local_times_and_the_ics(
     worker.run_once()
     (prep,) = smtp_server.mailbox.take()
     assert prep.subject.startswith("Preparing for your appointment on Thu 5 Mar 2026, 10:00 EST")
-    assert "Arrange for someone to drive you home" in prep.text
+    assert "drive you home" not in prep.text  # minimal privacy: what the clinic tells by phone
+    assert "Your preparation notes are with the clinic: please call" in prep.text
     assert prep.attachments == []
 
     clock.set(utc(2026, 3, 5, 13, 0))  # 2 h before: 08:00 New York
@@ -267,8 +270,21 @@ def test_opting_out_after_booking_stops_the_message(make, session, clock, make_w
     ]
 
 
+def test_standard_privacy_carries_the_instructions_signed_with_the_sender_name(
+    app, make, session, clock, make_worker, smtp_server
+):
+    app.config["MESSAGE_SENDER_NAME"] = "Riverside Wellness"
+    booked_dosing(make, session, feed_privacy=FeedPrivacy.STANDARD)
+    worker = make_worker()
+    clock.set(utc(2026, 3, 3, 15, 0))  # 48 h before: booked, then the preparation message
+    worker.run_once()
+    prep = next(m for m in smtp_server.mailbox.take() if m.subject.startswith("Preparing"))
+    assert "No solid food for 6 hours" in prep.text and "drive you home" in prep.text
+    assert "Riverside Wellness" in prep.text and "Ketamine Clinic" not in prep.text
+
+
 def test_admin_templates_override_and_are_sandboxed(make, session, clock, make_worker, smtp_server):
-    booked_dosing(make, session)
+    clinic, _patient, _appointment = booked_dosing(make, session)
     action = Action("template.update", None, clock())
     with write_transaction(session):
         view = admin.update_template(
@@ -282,7 +298,8 @@ def test_admin_templates_override_and_are_sandboxed(make, session, clock, make_w
     make_worker().run_once()
     (message,) = smtp_server.mailbox.take()
     assert message.subject == "See you Thu 5 Mar 2026, 10:00 EST (America/New_York)"
-    assert "Your appointment with Ketamine Clinic is booked." in message.text  # packaged body
+    # The packaged body, signed with the location's name.
+    assert f"Your appointment with {clinic.location.name} is booked." in message.text
 
     # The sandbox refuses to reach Python internals; the message fails instead of leaking.
     with write_transaction(session):
