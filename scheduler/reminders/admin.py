@@ -23,7 +23,15 @@ from ..models import (
     ReminderTemplate,
 )
 from .policy import TEMPLATE_NAMES
-from .rendering import HTML_ENV, PARTS, TEXT_ENV, packaged_source, template_sources
+from .rendering import (
+    HTML_ENV,
+    PARTS,
+    TEXT_ENV,
+    TemplateProblem,
+    packaged_source,
+    render_source,
+    template_sources,
+)
 
 MAX_TEMPLATE_CHARS = {"subject": 300, "body_text": 20000, "body_html": 40000, "sms_text": 1000}
 
@@ -164,6 +172,41 @@ def get_template(session: Session, name: str) -> TemplateView:
     return TemplateView(name=name, customized=customized, **sources)
 
 
+def sample_context() -> dict[str, Any]:
+    """Every variable a message template may use, with example values."""
+    appointment = {
+        "label": "appointment",
+        "when": "Tue 3 Mar 2026, 09:00 EST (America/New_York)",
+        "date": "Tuesday 3 March 2026",
+        "time": "09:00",
+        "ends": "10:40",
+        "zone": "America/New_York",
+        "zone_abbreviation": "EST",
+        "duration_minutes": 100,
+        "telehealth": False,
+        "video_url": None,
+        "location": "Riverside",
+        "address": "1 Main Street",
+        "phone": "+1 555 0100",
+        "cancelled": False,
+    }
+    return {
+        "clinic_name": "Riverside",
+        "minimal": False,
+        "base_url": "https://clinic.example.org",
+        "first_name": "Avery",
+        "zone": "America/New_York",
+        "kind": "reminder",
+        "hours_before": 24,
+        "instructions": ["Arrange for someone to drive you home."],
+        "appointment": appointment,
+        "old": {"when": "Mon 2 Mar 2026, 09:00 EST (America/New_York)"},
+        "sessions": [appointment],
+        "feed_url": "https://clinic.example.org/feeds/x.ics",
+        "feed_webcal_url": "webcal://clinic.example.org/feeds/x.ics",
+    }
+
+
 def update_template(
     session: Session, name: str, action: Action, changes: dict[str, str | None]
 ) -> TemplateView:
@@ -190,6 +233,12 @@ def update_template(
             env.parse(text)
         except TemplateSyntaxError as error:
             problems[part] = f"line {error.lineno}: {error.message}"
+            continue
+        try:
+            # A sample render: what compiles may still cost too much to render.
+            render_source(text, sample_context(), html=part == "body_html")
+        except TemplateProblem as error:
+            problems[part] = str(error)
     if problems:
         raise ValidationFailed(problems, "The template does not compile")
     row = session.scalar(select(ReminderTemplate).where(ReminderTemplate.name == name))

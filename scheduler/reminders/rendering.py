@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import FileSystemLoader, TemplateError, TemplateNotFound, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,6 +40,7 @@ from ..models import (
 from .context import context_time
 from .links import welcome_feed_links
 from .policy import instructions_for, patient_zone
+from .sandbox import BoundedSandbox
 
 TEMPLATE_DIR = ROOT / "templates"
 PARTS = ("subject", "body_text", "body_html", "sms_text")
@@ -111,8 +111,8 @@ def format_local(when: dt.datetime | None, tz: ZoneInfo | str | None = None) -> 
     return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M} {local:%Z} ({zone.key})"
 
 
-def _environment(autoescape: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+def _environment(autoescape: bool) -> BoundedSandbox:
+    env = BoundedSandbox(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=select_autoescape(enabled_extensions=("html",), default=autoescape),
         trim_blocks=True,
@@ -134,8 +134,9 @@ def _compiled(source: str, html: bool) -> Any:
 
 
 def render_source(source: str, context: dict[str, Any], *, html: bool = False) -> str:
+    env = HTML_ENV if html else TEXT_ENV
     try:
-        return str(_compiled(source, html).render(**context)).strip()
+        return env.render_bounded(_compiled(source, html), context).strip()
     except TemplateNotFound as error:
         raise TemplateProblem(f"template includes a missing file: {error.name}") from None
     except TemplateError as error:

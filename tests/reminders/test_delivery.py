@@ -13,7 +13,13 @@ from icalendar import Calendar
 from scheduler.audit import Action
 from scheduler.db import write_transaction
 from scheduler.errors import Conflict, ValidationFailed
-from scheduler.models import AppointmentKind, FeedPrivacy, OutboxMessage, ReminderStatus
+from scheduler.models import (
+    AppointmentKind,
+    FeedPrivacy,
+    OutboxMessage,
+    ReminderStatus,
+    ReminderTemplate,
+)
 from scheduler.reminders import admin
 from scheduler.reminders.channels import LogSmsBackend, OutboxChannel, WebhookSmsBackend
 from scheduler.reminders.worker import ReminderWorker, WorkerSettings
@@ -301,14 +307,21 @@ def test_admin_templates_override_and_are_sandboxed(make, session, clock, make_w
     # The packaged body, signed with the location's name.
     assert f"Your appointment with {clinic.location.name} is booked." in message.text
 
-    # The sandbox refuses to reach Python internals; the message fails instead of leaking.
-    with write_transaction(session):
-        admin.update_template(
-            session,
-            "dosing_preparation",
-            action,
-            {"subject": "{{ first_name.__class__.__mro__[1].__subclasses__() }}"},
-        )
+    # What would reach Python internals or cost a worker its minutes is refused at saving,
+    # by a sample render in the same bounded sandbox the worker uses.
+    costly = {
+        "{{ first_name.__class__.__mro__[1].__subclasses__() }}": "unsafe",
+        "{{ ((9**64)**64)**64 }}": "a power of more than 300 digits",
+        '{{ "x" * 2000000000 }}': "repetition into more than 100000 characters",
+        "{% for i in range(10**8) %}{% endfor %}": "range() of more than 1000 numbers",
+    }
+    for source, why in costly.items():
+        with pytest.raises(ValidationFailed) as refused:
+            admin.update_template(session, "dosing_preparation", action, {"subject": source})
+        assert why in str(refused.value.fields["subject"]), source
+    # One stored before these checks existed: the message fails, the worker goes on.
+    session.add(ReminderTemplate(name="dosing_preparation", subject='{{ "x" * 2000000000 }}'))
+    session.commit()
     clock.set(utc(2026, 3, 3, 15, 0))
     assert make_worker().run_once().failed == 1
     (failed,) = fresh(session).list_failed(session)
