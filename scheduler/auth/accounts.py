@@ -11,7 +11,7 @@ from ..audit import Action, jsonable, record
 from ..errors import ValidationFailed
 from ..models import Role, StaffMember
 from ..signals import record_changed
-from .passwords import MIN_PASSWORD_LENGTH, set_password
+from .passwords import password_problem, set_password
 
 
 def upsert_user(
@@ -30,8 +30,9 @@ def upsert_user(
     email = email.strip().lower()
     if "@" not in email:
         raise ValidationFailed({"email": "not an e-mail address"})
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed({"password": f"at least {MIN_PASSWORD_LENGTH} characters"})
+    problem = password_problem(password, email=email)
+    if problem:
+        raise ValidationFailed({"password": problem})
     try:
         wanted = {Role(r) for r in roles}
     except ValueError:

@@ -7,10 +7,36 @@ import functools
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from ..models import StaffMember
 
-MIN_PASSWORD_LENGTH = 8
+#: NIST SP 800-63B rev. 4 for a password that is the only factor: at least 15 characters, no
+#: composition rules, and not a known common or easily guessed one.
+MIN_PASSWORD_LENGTH = 15
+MAX_PASSWORD_LENGTH = 256
+#: zxcvbn's guessability score (0-4) a new password must reach: below 3 it is found in its
+#: lists of common and breached passwords, or is a repeat, a sequence or a date.
+MIN_STRENGTH = 3
+
+
+def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
+    """Why ``password`` cannot be a staff member's new password, in words; None when it can."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return (
+            f"use at least {MIN_PASSWORD_LENGTH} characters; a few unrelated words together are "
+            "long enough and easy to remember"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"use at most {MAX_PASSWORD_LENGTH} characters"
+    personal = [email.partition("@")[0], *name.split()]
+    lowered = password.lower()
+    if any(len(word) >= 4 and word.lower() in lowered for word in personal):
+        return "do not use your name or e-mail address in it"
+    # zxcvbn looks at 72 characters at most; a guessable start makes the whole guessable.
+    if zxcvbn(password[:72], user_inputs=[w for w in personal if w])["score"] < MIN_STRENGTH:
+        return "this password is common or easy to guess (a known password, a repeat or a sequence)"
+    return None
 
 
 @functools.cache

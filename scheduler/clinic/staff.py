@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..audit import Action
 from ..auth.bearer_tokens import revoke_all
-from ..auth.passwords import MIN_PASSWORD_LENGTH, set_password
+from ..auth.passwords import password_problem, set_password
 from ..errors import Conflict, ValidationFailed
 from ..models import AppointmentStaff, Location, Role, StaffMember, StaffRole, TimeOff, WorkingHours
 from ..signals import record_changed
@@ -103,8 +103,11 @@ def _apply(session: Session, member: StaffMember, data: Mapping[str, Any]) -> No
             raise ValidationFailed({"roles": "give at least one role"})
         member.set_roles({Role(r) for r in data["roles"]})
     if data.get("password"):
-        if len(data["password"]) < MIN_PASSWORD_LENGTH:
-            raise ValidationFailed({"password": f"at least {MIN_PASSWORD_LENGTH} characters"})
+        problem = password_problem(
+            data["password"], email=data.get("email") or member.email or "", name=member.name or ""
+        )
+        if problem:
+            raise ValidationFailed({"password": problem})
         set_password(member, data["password"])
     if "working_hours" in data:
         member.working_hours = _working_hours(session, data["working_hours"])

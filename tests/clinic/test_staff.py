@@ -12,7 +12,7 @@ def new_staff(clinic, **overrides):
         "name": "Morgan Nurse",
         "email": "Morgan@Example.org",
         "roles": ["clinician", "therapist"],
-        "password": "long-enough-secret",
+        "password": "long-enough-secret-words",
         "working_hours": [
             {"location_id": clinic.location.id, "weekday": 1, "starts": "09:00", "ends": "17:00"}
         ],
@@ -41,7 +41,7 @@ def test_create_sign_in_update_delete(api, clinic):
     signed_in = api.post(
         "/api/auth/token",
         role=None,
-        json={"email": "morgan@example.org", "password": "long-enough-secret"},
+        json={"email": "morgan@example.org", "password": "long-enough-secret-words"},
     )
     assert signed_in.status_code == 201
 

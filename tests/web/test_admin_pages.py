@@ -81,7 +81,7 @@ def test_staff_roles_hours_and_time_off(app, scene, session):
             "name": "Kim Lee",
             "email": "kim@example.org",
             "roles": ["therapist", "clinician"],
-            "password": "long-enough-pw",
+            "password": "long-enough-passphrase",
             "active": "y",
         },
     )

@@ -45,9 +45,12 @@ class StaffSchema(Schema):
     password = Text(
         load_only=True,
         strip=False,
-        min_length=8,
+        min_length=15,
         max_length=256,
-        metadata={"description": "Sets the sign-in password (at least 8 characters)"},
+        metadata={
+            "description": "Sets the sign-in password: at least 15 characters, not a common or "
+            "easily guessed one, not the name or e-mail (NIST SP 800-63B); no other rules"
+        },
     )
     working_hours = fields.List(
         fields.Nested(WorkingHoursSchema), load_default=list, validate=validate.Length(max=200)

@@ -150,8 +150,9 @@ class StaffForm(ImpactChoice, FlaskForm):  # type: ignore[misc]
     feed_full_names = BooleanField("Calendar feed shows patients' full names")
     password = PasswordField(
         "New password",
-        validators=[Optional(), Length(min=8, max=200)],
-        description="At least 8 characters. Leave empty to keep the current one.",
+        validators=[Optional(), Length(min=15, max=256)],
+        description="At least 15 characters; a few unrelated words together are easy to "
+        "remember. Leave empty to keep the current one.",
         render_kw={"autocomplete": "new-password"},
     )
 
