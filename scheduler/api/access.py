@@ -22,5 +22,12 @@ def get_or_404(model: type[T], row_id: int, what: str) -> T:
     return row
 
 
+def visible_or_404(allowed: bool, what: str, row_id: int) -> None:
+    """A record the caller may not see answers as one that does not exist: a 403 would confirm
+    that the patient (and so their treatment) exists."""
+    if not allowed:
+        raise NotFound(f"No {what} {row_id}")
+
+
 def action(name: str) -> Action:
     return Action(name, current_actor(), now())

@@ -26,7 +26,7 @@ from ..courses.moves import SessionsMustFollow, cancel_session, move_session
 from ..db import db, write_transaction
 from ..errors import Conflict, ValidationFailed
 from ..models import Appointment, AppointmentStaff, Room
-from .access import action, get_or_404
+from .access import action, get_or_404, visible_or_404
 from .blueprint import Blueprint
 from .pagination import PAGING, SelectPage
 from .responses import errors
@@ -127,9 +127,10 @@ class AppointmentById(MethodView):
     def get(self, appointment_id: int) -> Any:
         """One appointment, if you may see it."""
         appointment = get_or_404(Appointment, appointment_id, "appointment")
-        require(
+        visible_or_404(
             can_view_appointment(db.session, current_actor(), appointment),
-            "see this appointment",
+            "appointment",
+            appointment_id,
         )
         return appointment
 

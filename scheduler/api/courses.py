@@ -46,7 +46,7 @@ from ..courses.proposals import (
 from ..db import db, write_transaction
 from ..errors import NotFound
 from ..models import Appointment, Course, Room, StaffMember
-from .access import action, get_or_404
+from .access import action, get_or_404, visible_or_404
 from .blueprint import Blueprint
 from .responses import errors
 from .schemas.courses import (
@@ -102,7 +102,9 @@ def _request(data: dict[str, Any]) -> CourseRequest:
 
 
 def _visible(course: Course) -> Course:
-    require(can_view_course(db.session, current_actor(), course.patient_id), "see this course")
+    visible_or_404(
+        can_view_course(db.session, current_actor(), course.patient_id), "course", course.id
+    )
     return course
 
 

@@ -32,7 +32,7 @@ from ..feeds import (
 from ..feeds.qr import qr_data_uri
 from ..feeds.tokens import OWNER_MODELS
 from ..models import Appointment, Course, FeedOwnerKind
-from .access import action, get_or_404
+from .access import action, get_or_404, visible_or_404
 from .blueprint import Blueprint
 from .responses import errors
 from .schemas.feeds import FeedLinkSchema, FeedStatusSchema, IcsQuerySchema
@@ -132,7 +132,9 @@ def appointment_ics(query: dict[str, Any], appointment_id: int) -> Response:
     """One appointment as an .ics file (cancelled ones as STATUS:CANCELLED)."""
     actor = current_actor()
     appointment = get_or_404(Appointment, appointment_id, "appointment")
-    require(can_view_appointment(db.session, actor, appointment), "see this appointment")
+    visible_or_404(
+        can_view_appointment(db.session, actor, appointment), "appointment", appointment_id
+    )
     audience = staff_audience(actor) if query["view"] == "staff" else None
     data = render_appointment_ics(db.session, appointment, audience=audience)
     return _ics(data, f"appointment-{appointment_id}.ics")
@@ -146,7 +148,7 @@ def course_ics(query: dict[str, Any], course_id: int) -> Response:
     """Every appointment of a course as one .ics file."""
     actor = current_actor()
     course = get_or_404(Course, course_id, "course")
-    require(can_view_patient(db.session, actor, course.patient_id), "see this course")
+    visible_or_404(can_view_patient(db.session, actor, course.patient_id), "course", course_id)
     audience = staff_audience(actor) if query["view"] == "staff" else None
     data = render_course_ics(db.session, course, audience=audience)
     return _ics(data, f"course-{course_id}.ics")

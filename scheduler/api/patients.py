@@ -14,7 +14,7 @@ from ..auth.permissions import can_manage_patients, can_view_patient, require, v
 from ..clinic.patients import create_patient, delete_patient, update_patient
 from ..db import db, write_transaction
 from ..models import Patient
-from .access import action, get_or_404
+from .access import action, get_or_404, visible_or_404
 from .blueprint import Blueprint
 from .pagination import PAGING, PageQuerySchema, SelectPage
 from .responses import errors
@@ -31,7 +31,7 @@ blp = Blueprint(
 
 def _visible_patient(patient_id: int) -> Patient:
     patient = get_or_404(Patient, patient_id, "patient")
-    require(can_view_patient(db.session, current_actor(), patient.id), "see this patient")
+    visible_or_404(can_view_patient(db.session, current_actor(), patient.id), "patient", patient_id)
     return patient
 
 

@@ -12,7 +12,7 @@ from ..auth.permissions import can_view_appointment, is_admin, require
 from ..db import db, write_transaction
 from ..models import Appointment, Reminder
 from ..reminders import admin
-from .access import action, get_or_404
+from .access import action, get_or_404, visible_or_404
 from .blueprint import Blueprint
 from .responses import errors
 from .schemas.reminders import (
@@ -43,9 +43,10 @@ class AppointmentReminders(MethodView):
     def get(self, appointment_id: int) -> Any:
         """The messages about one appointment, in the order they go out, with their status."""
         appointment = get_or_404(Appointment, appointment_id, "appointment")
-        require(
+        visible_or_404(
             can_view_appointment(db.session, current_actor(), appointment),
-            "see this appointment",
+            "appointment",
+            appointment_id,
         )
         return admin.list_for_appointment(db.session, appointment.id)
 

@@ -51,4 +51,3 @@ def docs() -> Response:
         init=escape(url_for("static", filename="js/swagger-init.js")),
     )
     return Response(html, mimetype="text/html")
-

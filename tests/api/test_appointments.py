@@ -155,7 +155,7 @@ def test_clinicians_list_only_what_they_may_see(api, clinic, make):
     mine = make.appointment(clinic)
     assert [a["id"] for a in api.get("/api/appointments", role="clinician").json] == [mine.id]
     assert api.get("/api/appointments", role="therapist").json == []
-    assert api.get(f"/api/appointments/{mine.id}", role="therapist").status_code == 403
+    assert api.get(f"/api/appointments/{mine.id}", role="therapist").status_code == 404
 
 
 def test_reschedule_keeps_the_uid_and_bumps_the_revision(api, clinic, make, at, session):

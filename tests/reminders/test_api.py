@@ -43,7 +43,7 @@ def test_an_appointments_reminders_with_status(setup):
         ("reminder", 120, "pending"),
     ]
     assert body[1]["due_at"] == "2026-03-03T15:00:00+00:00"
-    assert api.get(f"/api/appointments/{appointment.id}/reminders", role="other").status_code == 403
+    assert api.get(f"/api/appointments/{appointment.id}/reminders", role="other").status_code == 404
     assert api.get("/api/appointments/99999/reminders").status_code == 404
     assert api.get(f"/api/appointments/{2**40}/reminders").status_code == 404
 
