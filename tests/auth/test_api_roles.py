@@ -20,6 +20,7 @@ from scheduler.booking import progress_appointment
 from scheduler.db import write_transaction
 from scheduler.models import AppointmentKind, Role, RoomKind, StaffPart
 from tests.clients import ROLES, TOMORROW, Api, booking
+from tests.conftest import NOW
 from tests.factories import PASSWORD, Clinic, Factory
 
 TODAY = dt.date(2026, 3, 2)  # Monday; the test clock says 07:00 UTC, 02:00 in New York
@@ -247,3 +248,24 @@ def test_role_matrix(row: Row, world: World, api: Api) -> None:
         seen[role] = response.status_code
     expected = {role: row.status_for(role) for role in ORDER}
     assert seen == expected
+
+
+def test_a_colleagues_email_hours_and_time_off_reasons_are_private(
+    api: Api, clinic: Clinic, make: Factory
+) -> None:
+    member = clinic.therapist
+    make.time_off(member, NOW + dt.timedelta(days=3), NOW + dt.timedelta(days=4))
+    seen_by = {
+        role: api.get(f"/api/staff/{member.id}", role).json
+        for role in ("admin", "front_desk", "clinician", "therapist")
+    }
+    for role in ("admin", "therapist"):  # an admin, and the therapist themselves
+        assert seen_by[role]["email"] == member.email
+        assert seen_by[role]["time_off"][0]["reason"] == "Leave"
+        assert "working_hours" in seen_by[role]
+    for role in ("front_desk", "clinician"):
+        assert "email" not in seen_by[role] and "working_hours" not in seen_by[role]
+        assert "reason" not in seen_by[role]["time_off"][0]
+        assert seen_by[role]["name"] == member.name
+    listed = api.get("/api/staff", "clinician").json
+    assert all("email" not in m for m in listed if m["id"] != clinic.clinician.id)

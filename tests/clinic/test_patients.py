@@ -82,9 +82,9 @@ def test_care_staff_see_only_patients_they_treat(api, clinic, make):
     assert [p["id"] for p in listed.json] == [clinic.patient.id]
     assert json.loads(listed.headers["X-Pagination"])["total"] == 1
     assert api.get(f"/api/patients/{clinic.patient.id}", role="clinician").status_code == 200
-    assert api.get(f"/api/patients/{other.id}", role="clinician").status_code == 403
+    assert api.get(f"/api/patients/{other.id}", role="clinician").status_code == 404
     assert api.get("/api/patients", role="therapist").json == []
-    assert api.get(f"/api/patients/{clinic.patient.id}", role="therapist").status_code == 403
+    assert api.get(f"/api/patients/{clinic.patient.id}", role="therapist").status_code == 404
     assert len(api.get("/api/patients", role="front_desk").json) == 2
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from flask import g
+from marshmallow import Schema, fields, post_dump, validate
 
+from ...auth.permissions import is_admin
 from ...models import Role
 from .common import Email, Flag, Id, ImpactChoiceSchema, Instant, LocalTime, Text, Weekday
 
@@ -58,6 +60,20 @@ class StaffSchema(Schema):
     time_off = fields.List(
         fields.Nested(TimeOffSchema), load_default=list, validate=validate.Length(max=500)
     )
+
+
+    @post_dump(pass_original=True)
+    def _private_to_others(self, data: dict[str, Any], member: Any, **_: Any) -> dict[str, Any]:
+        """A colleague's e-mail, working hours and why they are away are theirs and the
+        admins' to see; others see the name, roles and when they are away."""
+        viewer = getattr(g, "actor", None)
+        if viewer is None or is_admin(viewer) or viewer.id == getattr(member, "id", None):
+            return data
+        data.pop("email", None)
+        data.pop("working_hours", None)
+        for item in data.get("time_off") or ():
+            item.pop("reason", None)
+        return data
 
 
 class StaffUpdateSchema(StaffSchema, ImpactChoiceSchema):
