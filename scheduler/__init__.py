@@ -29,9 +29,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
 
-    from . import extensions
+    from . import extensions, record_reads
 
     extensions.init_app(app)
+    record_reads.init_app(app)
     register_listeners(app)
     register_blueprints(app)
     register_cli(app)

@@ -28,6 +28,7 @@ from . import (
     locations,
     patients,
     protocols,
+    record_reads,
     reminders,
     rooms,
     sign_in,
@@ -165,4 +166,5 @@ def blueprints() -> list[SmorestBlueprint]:
         course_moves.blp,
         course_rebook.blp,
         attention.blp,
+        record_reads.blp,
     ]

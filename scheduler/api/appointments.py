@@ -26,6 +26,7 @@ from ..courses.moves import SessionsMustFollow, cancel_session, move_session
 from ..db import db, write_transaction
 from ..errors import Conflict, ValidationFailed
 from ..models import Appointment, AppointmentStaff, Room
+from ..record_reads import note_read
 from .access import action, get_or_404, visible_or_404
 from .blueprint import Blueprint
 from .pagination import PAGING, SelectPage
@@ -127,11 +128,11 @@ class AppointmentById(MethodView):
     def get(self, appointment_id: int) -> Any:
         """One appointment, if you may see it."""
         appointment = get_or_404(Appointment, appointment_id, "appointment")
+        viewer = current_actor()
         visible_or_404(
-            can_view_appointment(db.session, current_actor(), appointment),
-            "appointment",
-            appointment_id,
+            can_view_appointment(db.session, viewer, appointment), "appointment", appointment_id
         )
+        note_read(viewer, appointment.patient_id)
         return appointment
 
     @blp.arguments(AppointmentUpdateSchema)

@@ -46,6 +46,7 @@ from ..courses.proposals import (
 from ..db import db, write_transaction
 from ..errors import NotFound
 from ..models import Appointment, Course, Room, StaffMember
+from ..record_reads import note_read
 from .access import action, get_or_404, visible_or_404
 from .blueprint import Blueprint
 from .responses import errors
@@ -102,9 +103,9 @@ def _request(data: dict[str, Any]) -> CourseRequest:
 
 
 def _visible(course: Course) -> Course:
-    visible_or_404(
-        can_view_course(db.session, current_actor(), course.patient_id), "course", course.id
-    )
+    viewer = current_actor()
+    visible_or_404(can_view_course(db.session, viewer, course.patient_id), "course", course.id)
+    note_read(viewer, course.patient_id)
     return course
 
 

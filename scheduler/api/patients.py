@@ -14,6 +14,7 @@ from ..auth.permissions import can_manage_patients, can_view_patient, require, v
 from ..clinic.patients import create_patient, delete_patient, update_patient
 from ..db import db, write_transaction
 from ..models import Patient
+from ..record_reads import note_read
 from .access import action, get_or_404, visible_or_404
 from .blueprint import Blueprint
 from .pagination import PAGING, PageQuerySchema, SelectPage
@@ -31,7 +32,9 @@ blp = Blueprint(
 
 def _visible_patient(patient_id: int) -> Patient:
     patient = get_or_404(Patient, patient_id, "patient")
-    visible_or_404(can_view_patient(db.session, current_actor(), patient.id), "patient", patient_id)
+    viewer = current_actor()
+    visible_or_404(can_view_patient(db.session, viewer, patient.id), "patient", patient_id)
+    note_read(viewer, patient.id)
     return patient
 
 

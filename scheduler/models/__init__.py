@@ -1,7 +1,7 @@
 """The clinic's data, one module per aggregate. Importing this package registers every table."""
 
 from .appointments import Appointment, AppointmentStaff, ResourceClaim, new_uid
-from .audit import AuditEntry
+from .audit import AuditEntry, RecordRead
 from .clinic import Closure, Location, OpeningHours, Room
 from .courses import Course
 from .enums import (
@@ -63,6 +63,7 @@ __all__ = [
     "Patient",
     "Protocol",
     "ProtocolVersion",
+    "RecordRead",
     "Reminder",
     "ReminderChannel",
     "ReminderStatus",

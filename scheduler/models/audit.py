@@ -29,3 +29,20 @@ class AuditEntry(Base):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+
+class RecordRead(Base):
+    """One look at a patient's record: who, when, which patient, through which page or API
+    route (HIPAA audit controls). Kept when the staff member or the patient is deleted."""
+
+    __tablename__ = "record_reads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), index=True
+    )
+    staff_label: Mapped[str] = mapped_column(String(160))
+    patient_id: Mapped[int] = mapped_column(Integer, index=True)
+    #: The route, not the address: "GET /api/patients/<int:patient_id>".
+    via: Mapped[str] = mapped_column(String(200))

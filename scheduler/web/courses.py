@@ -42,6 +42,7 @@ from ..models import (
     Role,
     StaffMember,
 )
+from ..record_reads import note_read
 from .appointment_lists import Entry, load_entries
 from .downloads import ics_response
 from .forms.auth import ActionForm
@@ -107,12 +108,11 @@ def load_course(course_id: int) -> Course:
         if course_id <= MAX_ID
         else None
     )
-    if course is None:
+    viewer = current_staff()
+    if course is None or not permissions.can_view_patient(db.session, viewer, course.patient_id):
+        # One they may not see is answered as if it did not exist.
         raise NotFound("No such course")
-    permissions.require(
-        permissions.can_view_patient(db.session, current_staff(), course.patient_id),
-        "see this course",
-    )
+    note_read(viewer, course.patient_id)
     return course
 
 

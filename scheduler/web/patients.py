@@ -31,6 +31,7 @@ from ..models import (
     Location,
     Patient,
 )
+from ..record_reads import note_read
 from .feed_links import issue_link, revoke_link
 from .forms.auth import ActionForm
 from .forms.fields import show_domain_errors
@@ -163,11 +164,11 @@ def new() -> Response | str | tuple[str, int]:
 
 def load_patient(patient_id: int) -> Patient:
     patient = db.session.get(Patient, patient_id) if patient_id <= MAX_ID else None
-    if patient is None:
+    viewer = current_staff()
+    if patient is None or not permissions.can_view_patient(db.session, viewer, patient.id):
+        # One they may not see is answered as if it did not exist.
         raise NotFound("No such patient")
-    permissions.require(
-        permissions.can_view_patient(db.session, current_staff(), patient.id), "see this patient"
-    )
+    note_read(viewer, patient.id)
     return patient
 
 

@@ -259,7 +259,7 @@ def test_care_staff_read_their_patients_course_but_cannot_change_it(app, make, i
     stranger = make.staff([clinic.therapist.roles.pop()], clinic.location)
     other = app.test_client()
     sign_in(other, stranger)
-    assert other.get(f"/courses/{course.id}").status_code == 403
+    assert other.get(f"/courses/{course.id}").status_code == 404
 
 
 def test_moving_a_single_appointment_outside_a_course(app, scene, session):

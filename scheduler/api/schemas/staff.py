@@ -61,7 +61,6 @@ class StaffSchema(Schema):
         fields.Nested(TimeOffSchema), load_default=list, validate=validate.Length(max=500)
     )
 
-
     @post_dump(pass_original=True)
     def _private_to_others(self, data: dict[str, Any], member: Any, **_: Any) -> dict[str, Any]:
         """A colleague's e-mail, working hours and why they are away are theirs and the
