@@ -36,6 +36,7 @@ from . import (
     swagger_ui,
 )
 from .pagination import PAGINATION_HEADER
+from .retries import retry_writes
 from .schemas.common import ErrorSchema
 
 EXTENSION = "scheduler.api"
@@ -147,6 +148,7 @@ def init_app(app: Flask) -> None:
         app.before_request_funcs.setdefault(blueprint.name, []).append(authenticate_request)
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site forgery to guard
         api.register_blueprint(blueprint)
+    retry_writes(app, {blueprint.name for blueprint in blueprints()})
     app.register_blueprint(swagger_ui.bp)
 
 

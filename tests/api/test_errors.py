@@ -152,3 +152,42 @@ def test_an_unexpected_error_is_still_a_json_500(fresh_app):
         "status": "Internal Server Error",
         "message": "Internal error",
     }
+
+
+class _PgError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+def test_a_write_that_lost_a_deadlock_runs_again(app):
+    from scheduler.api.retries import retrying
+
+    calls: list[int] = []
+
+    def view() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("INSERT …", {}, _PgError("40P01"))
+        return "booked"
+
+    with app.test_request_context("/api/courses", method="POST"):
+        assert retrying(view)() == "booked"
+    assert len(calls) == 2
+
+
+def test_other_database_errors_and_reads_are_not_run_again(app):
+    from scheduler.api.retries import retrying
+
+    calls: list[int] = []
+
+    def view() -> str:
+        calls.append(1)
+        raise OperationalError("SELECT …", {}, _PgError("57P01"))  # the server shut down
+
+    with app.test_request_context("/api/courses", method="POST"), pytest.raises(OperationalError):
+        retrying(view)()
+    assert len(calls) == 1
+    with app.test_request_context("/api/courses", method="GET"), pytest.raises(OperationalError):
+        retrying(view)()
+    assert len(calls) == 2
