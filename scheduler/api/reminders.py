@@ -15,6 +15,7 @@ from ..reminders import admin
 from .access import action, get_or_404, visible_or_404
 from .blueprint import Blueprint
 from .responses import errors
+from .schemas.common import updatable
 from .schemas.reminders import (
     ListQuerySchema,
     OutboxMessageSchema,
@@ -107,7 +108,7 @@ class TemplateByName(MethodView):
         _require_admin("see reminder templates")
         return admin.get_template(db.session, name)
 
-    @blp.arguments(ReminderTemplateUpdateSchema)
+    @blp.arguments(updatable(ReminderTemplateUpdateSchema))
     @blp.response(200, ReminderTemplateSchema)
     @errors(blp, 400, 403, 404, 422)
     def patch(self, data: dict[str, Any], name: str) -> Any:

@@ -90,6 +90,8 @@ def test_templates_read_and_edit(setup):
     assert api.patch("/api/reminders/templates/nope", json={"subject": "x"}).status_code == 404
     assert api.patch("/api/reminders/templates/dosing_soon", json={"x": 1}).status_code == 422
     assert (
-        api.patch("/api/reminders/templates/dosing_soon", role="front_desk", json={}).status_code
+        api.patch(
+            "/api/reminders/templates/dosing_soon", role="front_desk", json={"subject": "Hi"}
+        ).status_code
         == 403
     )

@@ -13,7 +13,15 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import (
+    INCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import MultiDict
 
@@ -195,10 +203,25 @@ class ConflictErrorSchema(ErrorSchema):
     conflicts = fields.List(fields.Dict(), required=True)
 
 
+#: Fields of an update that say how to apply it, not what to change.
+HOW_FIELDS = frozenset({"on_conflict"})
+
+
 def updatable(schema_cls: type[Schema]) -> Schema:
-    """An instance loading any subset of the top-level fields, nested items still complete."""
+    """An instance loading any subset of the top-level fields, nested items still complete;
+    an update that changes nothing (no body, ``{}``) is refused naming the fields it may set."""
     names = tuple(name for name, field in schema_cls().fields.items() if not field.dump_only)
-    return schema_cls(partial=names)
+
+    class Update(schema_cls):  # type: ignore[valid-type,misc]
+        @validates_schema
+        def _changes_something(self, data: Mapping[str, Any], **_kwargs: Any) -> None:
+            if not set(data) - HOW_FIELDS:
+                settable = ", ".join(sorted(set(names) - HOW_FIELDS))
+                raise ValidationError(f"give at least one field to change: {settable}", "_schema")
+
+    Update.__name__ = schema_cls.__name__.removesuffix("Schema") + "ChangeSchema"
+    Update.__qualname__ = Update.__name__
+    return Update(partial=names)
 
 
 #: Read, checked and documented by flask-smorest's ``@blp.paginate`` (``api/pagination.py``).
