@@ -36,3 +36,16 @@ def test_a_template_update_without_changes_is_422(api):
     answer = api.patch("/api/reminders/templates/dosing_preparation", "admin", json={})
     assert answer.status_code == 422
     assert "subject" in answer.json["errors"]["json"]["_schema"][0]
+
+
+def test_a_text_over_its_max_length_is_refused_before_stripping(api, clinic, at):
+    from tests.clients import booking
+
+    booked = api.post("/api/appointments", "front_desk", json=booking(clinic, at(9)))
+    assert booked.status_code == 201, booked.json
+    padded = "Patient is unwell" + " " * 300  # 317 characters sent, 17 after stripping
+    answer = api.post(
+        f"/api/appointments/{booked.json['id']}/cancel", "front_desk", json={"reason": padded}
+    )
+    assert answer.status_code == 422
+    assert "reason" in answer.json["errors"]["json"]
