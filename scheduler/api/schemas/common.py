@@ -65,7 +65,8 @@ class Text(fields.String):
     ) -> None:
         given = kwargs.pop("validate", None) or []
         validators = list(given) if isinstance(given, list | tuple) else [given]
-        validators.insert(0, validate.Length(min=min_length, max=max_length))
+        self.length = validate.Length(min=min_length, max=max_length)
+        validators.insert(0, self.length)
         super().__init__(validate=validators, **kwargs)
         self.strip = strip
         self.max_length = max_length
@@ -76,7 +77,7 @@ class Text(fields.String):
             raise ValidationError("must not contain NUL characters")
         # The document's maxLength is of what is sent, before any stripping.
         if len(text) > self.max_length:
-            raise ValidationError(f"Longer than maximum length {self.max_length}.")
+            self.length(text)  # raises, with the same words as for a stripped text
         return text.strip() if self.strip else text
 
 
