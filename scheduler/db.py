@@ -135,12 +135,15 @@ def end_reading(session: Session | scoped_session[Session]) -> bool:
     the caller computes for a while (a plan's search); loaded objects stay usable.
 
     Callers pass only sessions that hold no row lock they still need: a transaction that read
-    ``FOR UPDATE`` has not written either. Returns whether it ended one."""
+    ``FOR UPDATE`` has not written either. Returns whether the session now has no transaction
+    open."""
     if isinstance(session, scoped_session):
         session = session()
-    if not session.in_transaction() or session.info.get(WROTE):
-        return False
     if session.new or session.dirty or session.deleted:
+        return False
+    if not session.in_transaction():
+        return True  # nothing open: reading on other connections sees all it would
+    if session.info.get(WROTE):
         return False
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:

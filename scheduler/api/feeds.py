@@ -32,6 +32,7 @@ from ..feeds import (
 from ..feeds.qr import qr_data_uri
 from ..feeds.tokens import OWNER_MODELS
 from ..models import Appointment, Course, FeedOwnerKind
+from ..record_reads import note_read
 from .access import action, get_or_404, visible_or_404
 from .blueprint import Blueprint
 from .responses import errors
@@ -135,6 +136,7 @@ def appointment_ics(query: dict[str, Any], appointment_id: int) -> Response:
     visible_or_404(
         can_view_appointment(db.session, actor, appointment), "appointment", appointment_id
     )
+    note_read(actor, appointment.patient_id)
     audience = staff_audience(actor) if query["view"] == "staff" else None
     data = render_appointment_ics(db.session, appointment, audience=audience)
     return _ics(data, f"appointment-{appointment_id}.ics")
@@ -149,6 +151,7 @@ def course_ics(query: dict[str, Any], course_id: int) -> Response:
     actor = current_actor()
     course = get_or_404(Course, course_id, "course")
     visible_or_404(can_view_patient(db.session, actor, course.patient_id), "course", course_id)
+    note_read(actor, course.patient_id)
     audience = staff_audience(actor) if query["view"] == "staff" else None
     data = render_course_ics(db.session, course, audience=audience)
     return _ics(data, f"course-{course_id}.ics")

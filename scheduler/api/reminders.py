@@ -11,6 +11,7 @@ from ..auth.api import current_actor
 from ..auth.permissions import can_view_appointment, is_admin, require
 from ..db import db, write_transaction
 from ..models import Appointment, Reminder
+from ..record_reads import note_read
 from ..reminders import admin
 from .access import action, get_or_404, visible_or_404
 from .blueprint import Blueprint
@@ -49,6 +50,7 @@ class AppointmentReminders(MethodView):
             "appointment",
             appointment_id,
         )
+        note_read(current_actor(), appointment.patient_id)
         return admin.list_for_appointment(db.session, appointment.id)
 
 

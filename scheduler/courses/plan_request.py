@@ -26,6 +26,7 @@ from ..planning import (
     plan_elements,
     to_epoch,
 )
+from ..planning.availability import within
 from ..planning.planner import impossible
 from ..planning.shape import min_separations, tails
 from .notices import plan_notices
@@ -113,18 +114,21 @@ def run_planner(session: Session, *, location_id: int, patient_id: int, request:
             deadline=deadline,
         )
 
+    # Rows for the longest window the search could reach, read once; each search window
+    # reads only its claims.
+    longest = anchor + dt.timedelta(seconds=span, days=SLACK_DAYS[-1])
+    full = load(longest)
     if not request.fixed and not request.pinned:
-        # Over the longest window the search could reach: a "no" here holds for all of them.
-        longest = anchor + dt.timedelta(seconds=span, days=SLACK_DAYS[-1])
+        # A "no" over the longest window holds for all of them.
         problem = problem_for(longest, True)
-        availability = load(longest)
-        reason = feasibility.check(problem, Context(availability, problem.grid_minutes))
+        reason = feasibility.check(problem, Context(full, problem.grid_minutes))
         if reason is not None:
-            return impossible(shape, availability.tz.key, reason)
+            return impossible(shape, full.tz.key, reason)
     plan: Plan | None = None
     for number, slack in enumerate(SLACK_DAYS):
         horizon = anchor + dt.timedelta(seconds=span, days=slack)
-        availability = load(horizon)
+        end = horizon + dt.timedelta(days=1)
+        availability = within(full, session, end, request.own_appointments, request.release)
         problem = problem_for(horizon, number == len(SLACK_DAYS) - 1)
         plan = plan_elements(problem, availability, quality=request.quality)
         if plan.complete:

@@ -223,17 +223,12 @@ class Proposal:
     alternatives_for: str | None = None
     names: Names | None = None
     notices: list[Reason] = field(default_factory=list)
+    #: The plan's ``status``: complete, impossible or timed_out.
+    status: str = "complete"
 
     @property
     def complete(self) -> bool:
         return self.failure is None
-
-    @property
-    def status(self) -> str:
-        """As ``Plan.status``: complete, impossible or timed_out."""
-        if self.failure is None:
-            return "complete"
-        return "impossible" if self.failure.exhausted else "timed_out"
 
     @property
     def completes_at(self) -> dt.datetime | None:
@@ -362,7 +357,7 @@ def proposal_of(request: NewCourse, plan: Plan) -> Proposal:
     ]
     found = plan.failure
     if found is None:
-        return Proposal(request, sessions, notices=list(plan.notices))
+        return Proposal(request, sessions, notices=list(plan.notices), status=plan.status)
     failure = Failure(
         key=found.key,
         title=found.title,
@@ -381,6 +376,7 @@ def proposal_of(request: NewCourse, plan: Plan) -> Proposal:
         failure,
         alternatives_for=found.alternatives_for,
         notices=list(plan.notices),
+        status=plan.status,
     )
 
 

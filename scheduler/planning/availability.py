@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,7 +41,7 @@ from ..models import (
     TimeOff,
     WorkingHours,
 )
-from .timeline import HOUR, to_epoch
+from .timeline import HOUR, from_epoch, to_epoch
 
 #: A claim lasts at most an appointment's 12 hours plus a 4-hour turnover, so claims that start
 #: this long before the window cannot reach into it: a lower bound the index can use.
@@ -152,6 +152,21 @@ def load_availability(
         end=to_epoch(end),
         dose_margin=int(dose_margin.total_seconds()),
     )
+
+
+def within(
+    availability: Availability,
+    session: Session,
+    end: dt.datetime,
+    exclude_appointments: Iterable[int] = (),
+    release: bool = False,
+) -> Availability:
+    """The same location, rooms, staff, closures and time off for a window ending at ``end``
+    (inside the loaded one): only the claims are read anew, for that window."""
+    start = from_epoch(availability.start)
+    own = release and end_reading(session)
+    busy = Claims(session, start, end, set(exclude_appointments), own_connections=own)
+    return replace(availability, busy=busy, end=to_epoch(end))
 
 
 def _epoch(column, dialect: str, up: bool = False):  # type: ignore[no-untyped-def]

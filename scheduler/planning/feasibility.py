@@ -21,6 +21,7 @@ means the search has to find out.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import time
 from bisect import bisect_left, bisect_right
@@ -65,9 +66,6 @@ class Domain:
     days: list[dt.date]
     lo: list[int]
     hi: list[int]
-
-    def copy(self) -> Domain:
-        return Domain(list(self.days), list(self.lo), list(self.hi))
 
     def __len__(self) -> int:
         return len(self.days)
@@ -342,6 +340,13 @@ class Network:
             self.touching[ref].append(k)
         self._fake: list[Placement | None] = [None] * n
 
+    def with_domains(self, domains: list[Domain]) -> Network:
+        """The same rules and window cache over other domains (a probe)."""
+        trial = copy.copy(self)
+        trial.domains = domains
+        trial._fake = [None] * len(self.elements)
+        return trial
+
     def _window(self, k: int, t_lo: int, t_hi: int) -> tuple[int, int]:
         """The union of arc ``k``'s windows for reference starts in [t_lo, t_hi]."""
         lows, highs = self.cache.setdefault(k, ({}, {}))
@@ -452,17 +457,19 @@ class Network:
 
 def _domains(problem: Problem, context: Context) -> list[Domain] | Reason:
     prefs = problem.preferences
-    weeks: dict[tuple[int, tuple[StaffPart, ...]], Week] = {}
+    weeks: dict[tuple[int, tuple[StaffPart, ...]], tuple[Week, Domain]] = {}
     domains: list[Domain] = []
     for element in problem.shape.elements:
+        # Sessions of one length and staff share their days (networks never change a domain
+        # in place, so one object can stand for all of them).
         key = (element.minutes, element.parts)
-        week = weeks.get(key)
-        if week is None:
-            week = weeks[key] = week_of(element, context, prefs, problem.grid_minutes)
+        if key not in weeks:
+            week = week_of(element, context, prefs, problem.grid_minutes)
+            weeks[key] = (week, domain_of(problem, context, week, element))
+        week, domain = weeks[key]
         reason = _alone(element, context, prefs, week)
         if reason is not None:
             return reason
-        domain = domain_of(problem, context, week, element)
         if not domain.days:
             return Reason(
                 "closure",
@@ -519,9 +526,7 @@ def _probe(problem: Problem, context: Context, network: Network, deadline: float
             if signature in seen:
                 continue
             seen.add(signature)
-            trial = Network.__new__(Network)
-            trial.__dict__.update(network.__dict__)
-            trial.domains = [d.copy() for d in base]
+            trial = network.with_domains(list(base))
             trial.domains[f] = Domain([date], [domain.lo[j]], [domain.hi[j]])
             dead = trial.run([f], deadline)
             if dead is None:
@@ -592,12 +597,12 @@ def _explain(problem: Problem, context: Context, dead: Dead, cache: Cache) -> Re
             fix = f"Allow {either([WEEKDAYS[d] for d in days])}."
             change = {"weekdays": sorted(set(prefs.weekdays) | {days[0]})}
             return Reason("protocol_days", element.key, cause, fix, change)
-        if _fits(problem, context, Preferences(**{**_kw(prefs), "weekdays": None}), cache):
+        if _fits(problem, context, replace(prefs, weekdays=None), cache):
             return Reason("protocol_days", element.key, cause, "Allow any day.", {"weekdays": None})
         return Reason("protocol_days", element.key, cause)
     if prefs.earliest_time is not None or prefs.latest_time is not None:
         cause += "; within the patient's hours there is no such time."
-        free = Preferences(**{**_kw(prefs), "earliest_time": None, "latest_time": None})
+        free = replace(prefs, earliest_time=None, latest_time=None)
         if _fits(problem, context, free, cache):
             return Reason(
                 "protocol_window",
@@ -609,10 +614,6 @@ def _explain(problem: Problem, context: Context, dead: Dead, cache: Cache) -> Re
         return Reason("protocol_window", element.key, cause)
     cause += f"; {context.location.name}'s opening days leave no such time."
     return Reason("protocol_window", element.key, cause)
-
-
-def _kw(prefs: Preferences) -> dict[str, object]:
-    return dict(prefs.__dict__)
 
 
 def _fits(problem: Problem, context: Context, prefs: Preferences, cache: Cache) -> bool:
@@ -628,7 +629,7 @@ def _days_that_help(problem: Problem, context: Context, cache: Cache) -> list[in
     for weekday in range(7):
         if weekday in prefs.weekdays or not context.calendar.opening_hours(weekday):
             continue
-        wider = Preferences(**{**_kw(prefs), "weekdays": frozenset(prefs.weekdays | {weekday})})
+        wider = replace(prefs, weekdays=frozenset(prefs.weekdays | {weekday}))
         if _fits(problem, context, wider, cache):
             found.append(weekday)
     return found
